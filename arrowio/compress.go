@@ -1,0 +1,58 @@
+package arrowio
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// decompress wraps r to undo c. The returned closer releases decoder state
+// but does not close r.
+func decompress(r io.Reader, c Compression) (io.ReadCloser, error) {
+	switch c {
+	case CompressionNone:
+		return io.NopCloser(r), nil
+	case CompressionGzip:
+		zr, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
+		if err != nil {
+			return nil, fmt.Errorf("%w: gzip header: %v", ErrCorrupt, err)
+		}
+		return zr, nil
+	case CompressionZstd:
+		// One decoder goroutine: the parser, not zstd, is the bottleneck.
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(1<<31))
+		if err != nil {
+			return nil, err
+		}
+		return zr.IOReadCloser(), nil
+	}
+	return nil, fmt.Errorf("%w: compression %d", ErrUnsupported, c)
+}
+
+// compressWriter wraps w to apply c at level (0 = codec default). Closing the
+// result flushes the codec but does not close w.
+func compressWriter(w io.Writer, c Compression, level int) (io.WriteCloser, error) {
+	switch c {
+	case CompressionNone:
+		return nopWriteCloser{w}, nil
+	case CompressionGzip:
+		if level == 0 {
+			level = gzip.DefaultCompression
+		}
+		return gzip.NewWriterLevel(w, level)
+	case CompressionZstd:
+		lvl := zstd.SpeedDefault
+		if level != 0 {
+			lvl = zstd.EncoderLevelFromZstd(level)
+		}
+		return zstd.NewWriter(w, zstd.WithEncoderLevel(lvl))
+	}
+	return nil, fmt.Errorf("%w: compression %d", ErrUnsupported, c)
+}
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
