@@ -82,3 +82,28 @@ func Count(ctx context.Context, r Reader) (int64, error) {
 	}
 	return n, nil
 }
+
+// LayoutReader is implemented by readers whose format records its physical
+// layout in metadata (Parquet row groups, Arrow IPC file batches).
+type LayoutReader interface {
+	// Layout describes the file from its footer, without reading data.
+	Layout() Layout
+}
+
+// Layout is the physical layout of a file, as dsctl info shows it.
+type Layout struct {
+	// CreatedBy is the writer the file records (Parquet created_by).
+	CreatedBy string `json:"created_by,omitempty"`
+	// Codecs lists the distinct compression codecs used, sorted.
+	Codecs []string `json:"codecs,omitempty"`
+	// RowGroups lists Parquet row groups in file order.
+	RowGroups []RowGroupLayout `json:"row_groups,omitempty"`
+	// Batches is the number of record batches of an Arrow IPC file.
+	Batches int `json:"batches,omitempty"`
+}
+
+// RowGroupLayout describes one Parquet row group.
+type RowGroupLayout struct {
+	Rows  int64 `json:"rows"`
+	Bytes int64 `json:"bytes"` // compressed size of its column chunks
+}
