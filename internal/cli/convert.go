@@ -191,4 +191,3 @@ func copyBatches(ctx context.Context, readers []arrowio.Reader, schema *arrow.Sc
 	}
 	return nil
 }
-
