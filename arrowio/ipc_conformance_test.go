@@ -47,7 +47,7 @@ type ijFile struct {
 	Dictionaries []struct {
 		ID   int64 `json:"id"`
 		Data struct {
-			Count   int      `json:"count"`
+			Count   int     `json:"count"`
 			Columns []ijCol `json:"columns"`
 		} `json:"data"`
 	} `json:"dictionaries"`
