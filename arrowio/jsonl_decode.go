@@ -187,8 +187,14 @@ func newData(dt arrow.DataType, n int, bufs []*memory.Buffer, children []arrow.A
 }
 
 // convErr reports a value of the wrong kind for a column.
+// Malformed input is reported as the syntax error it is.
 func convErr(s *scanner, path string, dt arrow.DataType) error {
-	return s.schemaErr(s.pos, path, fmt.Sprintf("cannot convert %s to %s", s.kindAt(), dt))
+	start := s.pos
+	kind := s.kindAt()
+	if err := s.skipValue(); err != nil {
+		return err
+	}
+	return s.schemaErr(start, path, fmt.Sprintf("cannot convert %s to %s", kind, dt))
 }
 
 // fixedCol holds fixed-width values and their validity.
@@ -413,7 +419,11 @@ func (c *nullCol) decode(s *scanner) error {
 		c.n++
 		return nil
 	}
-	return s.schemaErr(s.pos, c.path, fmt.Sprintf("found %s in a column of type null (all values seen by schema inference were null; sample more lines with WithInferRows or give WithSchema)", s.kindAt()))
+	start, kind := s.pos, s.kindAt()
+	if err := s.skipValue(); err != nil {
+		return err
+	}
+	return s.schemaErr(start, c.path, fmt.Sprintf("found %s in a column of type null (all values seen by schema inference were null; sample more lines with WithInferRows or give WithSchema)", kind))
 }
 
 func (c *nullCol) appendNull()    { c.n++ }

@@ -68,3 +68,10 @@ func releaseAll(bs []arrow.RecordBatch) {
 		b.Release()
 	}
 }
+
+// newCheckedMem returns a checked allocator asserted empty at test end.
+func newCheckedMem(t *testing.T) *memory.CheckedAllocator {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	t.Cleanup(func() { mem.AssertSize(t, 0) })
+	return mem
+}

@@ -94,7 +94,7 @@ func (s *scanner) literal(word string) error {
 		s.pos += len(word)
 		return nil
 	}
-	return s.unexpected("looking for beginning of value")
+	return s.syntaxErr(s.pos, "invalid literal (expected "+word+")")
 }
 
 // isNull consumes a null literal if one is at pos.
