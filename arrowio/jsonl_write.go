@@ -259,10 +259,14 @@ func newEncoder(arr arrow.Array) encoder {
 		e = funcEnc(func(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(vals[i]), 10) })
 	case *array.Decimal32:
 		scale := a.DataType().(*arrow.Decimal32Type).Scale
-		e = funcEnc(func(dst []byte, i int) []byte { return appendQuoted(dst, decimal.Decimal32(a.Value(i)).ToString(scale)) })
+		e = funcEnc(func(dst []byte, i int) []byte {
+			return appendQuoted(dst, decimal.Decimal32(a.Value(i)).ToString(scale))
+		})
 	case *array.Decimal64:
 		scale := a.DataType().(*arrow.Decimal64Type).Scale
-		e = funcEnc(func(dst []byte, i int) []byte { return appendQuoted(dst, decimal.Decimal64(a.Value(i)).ToString(scale)) })
+		e = funcEnc(func(dst []byte, i int) []byte {
+			return appendQuoted(dst, decimal.Decimal64(a.Value(i)).ToString(scale))
+		})
 	case *array.Decimal128:
 		scale := a.DataType().(*arrow.Decimal128Type).Scale
 		e = funcEnc(func(dst []byte, i int) []byte { return appendQuoted(dst, decimal128.Num(a.Value(i)).ToString(scale)) })
@@ -347,7 +351,9 @@ func (e boolEnc) encode(dst []byte, i int) []byte {
 
 type intEnc[T int8 | int16 | int32 | int64] struct{ vals []T }
 
-func (e intEnc[T]) encode(dst []byte, i int) []byte { return strconv.AppendInt(dst, int64(e.vals[i]), 10) }
+func (e intEnc[T]) encode(dst []byte, i int) []byte {
+	return strconv.AppendInt(dst, int64(e.vals[i]), 10)
+}
 
 type uintEnc[T uint8 | uint16 | uint32 | uint64] struct{ vals []T }
 
