@@ -59,9 +59,9 @@ func (c *chunker) next(buf []byte) (chunk, error) {
 	searched := 0 // bytes of buf known to hold no newline
 	for {
 		if !c.eof && len(buf) < cap(buf) {
-			n, err := io.ReadFull(c.r, buf[len(buf):cap(buf)])
+			n, err := readFull(c.r, buf[len(buf):cap(buf)])
 			buf = buf[:len(buf)+n]
-			if err == io.EOF || err == io.ErrUnexpectedEOF {
+			if err == io.EOF {
 				c.eof = true
 			} else if err != nil {
 				return chunk{}, err
@@ -285,3 +285,18 @@ func (e *lineError) Error() string {
 }
 
 func (e *lineError) Unwrap() error { return e.e.kind }
+
+// readFull reads until p is full or the reader fails. Unlike io.ReadFull it
+// reports only a clean end as io.EOF, so a truncated compressed stream
+// (io.ErrUnexpectedEOF from the decompressor) stays an error.
+func readFull(r io.Reader, p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		m, err := r.Read(p[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
