@@ -65,7 +65,9 @@ func TestJSONLWriterEncodings(t *testing.T) {
 			b.AppendValues([]float64{0.1, 1e21, 1e-7, -2, math.NaN(), math.Inf(1), 123456.789, 5e-324}, nil)
 			return b.NewArray()
 		}, []string{"0.1", "1e+21", "1e-7", "-2", "null", "null", "123456.789", "5e-324"}},
-		{"float32", func() arrow.Array { return fromJSON(t, mem, arrow.PrimitiveTypes.Float32, `[0.1, 3.4028235e38, 16777216]`) }, []string{"0.1", "3.4028235e+38", "16777216"}},
+		{"float32", func() arrow.Array {
+			return fromJSON(t, mem, arrow.PrimitiveTypes.Float32, `[0.1, 3.4028235e38, 16777216]`)
+		}, []string{"0.1", "3.4028235e+38", "16777216"}},
 		{"float16", func() arrow.Array {
 			b := array.NewFloat16Builder(mem)
 			defer b.Release()
@@ -92,7 +94,9 @@ func TestJSONLWriterEncodings(t *testing.T) {
 		{"timestamp zoned", func() arrow.Array {
 			return fromJSON(t, mem, &arrow.TimestampType{Unit: arrow.Second, TimeZone: "UTC"}, `[-1]`)
 		}, []string{`"1969-12-31T23:59:59Z"`}},
-		{"date32", func() arrow.Array { return fromJSON(t, mem, arrow.FixedWidthTypes.Date32, `["2024-02-29","1900-01-01"]`) }, []string{`"2024-02-29"`, `"1900-01-01"`}},
+		{"date32", func() arrow.Array {
+			return fromJSON(t, mem, arrow.FixedWidthTypes.Date32, `["2024-02-29","1900-01-01"]`)
+		}, []string{`"2024-02-29"`, `"1900-01-01"`}},
 		{"date64", func() arrow.Array { return fromJSON(t, mem, arrow.FixedWidthTypes.Date64, `["2024-02-29"]`) }, []string{`"2024-02-29"`}},
 		{"time32", func() arrow.Array { return fromJSON(t, mem, arrow.FixedWidthTypes.Time32ms, `["12:30:00.5"]`) }, []string{`"12:30:00.5"`}},
 		{"duration", func() arrow.Array { return fromJSON(t, mem, arrow.FixedWidthTypes.Duration_ms, `[1500]`) }, []string{"1500"}},
@@ -108,7 +112,9 @@ func TestJSONLWriterEncodings(t *testing.T) {
 			defer a.Release()
 			return array.NewSlice(a, 1, 5)
 		}, []string{"[1,2]", "[]", "null", "[3]"}},
-		{"large list", func() arrow.Array { return fromJSON(t, mem, arrow.LargeListOf(arrow.BinaryTypes.String), `[["a",null]]`) }, []string{`["a",null]`}},
+		{"large list", func() arrow.Array {
+			return fromJSON(t, mem, arrow.LargeListOf(arrow.BinaryTypes.String), `[["a",null]]`)
+		}, []string{`["a",null]`}},
 		{"fixed size list sliced", func() arrow.Array {
 			a := fromJSON(t, mem, arrow.FixedSizeListOf(2, arrow.PrimitiveTypes.Float32), `[[1,2],[3,4],null]`)
 			defer a.Release()
