@@ -42,11 +42,12 @@ type ParquetReader struct {
 	pf  *file.Reader
 	fr  *pqarrow.FileReader
 
-	fileSchema *arrow.Schema // full Arrow schema of the file
-	schema     *arrow.Schema // output schema, after projection
-	fields     []int         // file field index of each output column
+	fileSchema *arrow.Schema  // full Arrow schema of the file
+	schema     *arrow.Schema  // output schema, after projection
+	fields     []int          // file field index of each output column
 	leaves     []map[int]bool // leaf column indices of each output column
-	rowGroups  []int         // row groups Batches reads
+	int96      []int          // leaf index of each output column read as INT96, or -1
+	rowGroups  []int          // row groups Batches reads
 }
 
 var _ Reader = (*ParquetReader)(nil)
@@ -140,6 +141,21 @@ func (r *ParquetReader) resolveSchema() error {
 	for i, sf := range fields {
 		all[i] = *sf.Field
 	}
+	int96 := make([]int, len(all))
+	for i, sf := range fields {
+		int96[i] = -1
+		if len(sf.Children) == 0 && sf.IsLeaf() {
+			col := r.pf.MetaData().Schema.Column(sf.ColIndex)
+			if col.PhysicalType() == parquet.Types.Int96 && col.MaxRepetitionLevel() == 0 {
+				tz := ""
+				if ts, ok := all[i].Type.(*arrow.TimestampType); ok {
+					tz = ts.TimeZone
+				}
+				all[i].Type = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: tz}
+				int96[i] = sf.ColIndex
+			}
+		}
+	}
 	md := r.fr.Manifest.SchemaMeta
 	r.fileSchema = arrow.NewSchema(all, md)
 
@@ -168,7 +184,9 @@ func (r *ParquetReader) resolveSchema() error {
 	}
 
 	r.leaves = make([]map[int]bool, len(r.fields))
+	r.int96 = make([]int, len(r.fields))
 	for i, fi := range r.fields {
+		r.int96[i] = int96[fi]
 		r.leaves[i] = map[int]bool{}
 		collectLeaves(&fields[fi], r.leaves[i])
 	}
@@ -268,28 +286,36 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 		return false
 	}
 	nrows := r.pf.MetaData().RowGroup(g).NumRows()
-	readers := make([]*pqarrow.ColumnReader, len(r.fields))
+	readers := make([]columnSource, len(r.fields))
 	defer func() {
 		for _, cr := range readers {
 			if cr != nil {
-				cr.Release()
+				cr.release()
 			}
 		}
 	}()
 	for i, fi := range r.fields {
 		err := protect(func() error {
+			if r.int96[i] >= 0 {
+				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
+				if err != nil {
+					return err
+				}
+				readers[i] = src
+				return nil
+			}
 			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
 			if err != nil {
 				return classifyParquetErr(err)
 			}
-			readers[i] = cr
+			if cr == nil {
+				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
+			}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator}
 			return nil
 		})
 		if err != nil {
 			return fail(r.schema.Field(i).Name, err)
-		}
-		if readers[i] == nil {
-			return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column has no readable leaves", ErrUnsupported))
 		}
 	}
 	batch := int64(r.cfg.BatchSize)
@@ -331,30 +357,13 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 
 // readColumns reads the next n rows of every reader into cols, in parallel
 // on up to cfg.Workers goroutines, recording failures in errs.
-func (r *ParquetReader) readColumns(readers []*pqarrow.ColumnReader, n int64, cols []arrow.Array, errs []error) {
+func (r *ParquetReader) readColumns(readers []columnSource, n int64, cols []arrow.Array, errs []error) {
 	read := func(i int) {
 		cols[i], errs[i] = nil, nil
 		errs[i] = protect(func() error {
-			ch, err := readers[i].NextBatch(n)
-			if err != nil {
-				return classifyParquetErr(err)
-			}
-			defer ch.Release()
-			switch len(ch.Chunks()) {
-			case 0:
-				cols[i] = array.MakeArrayOfNull(r.cfg.Allocator, r.schema.Field(i).Type, 0)
-			case 1:
-				a := ch.Chunk(0)
-				a.Retain()
-				cols[i] = a
-			default:
-				a, err := array.Concatenate(ch.Chunks(), r.cfg.Allocator)
-				if err != nil {
-					return err
-				}
-				cols[i] = a
-			}
-			return nil
+			a, err := readers[i].next(n)
+			cols[i] = a
+			return err
 		})
 	}
 	workers := min(r.cfg.Workers, len(readers))
