@@ -345,18 +345,39 @@ func (c *client) statusError(op, p string, resp *http.Response) error {
 	return e
 }
 
+// fetch sends r (with retries) and reads the whole answer, retrying too
+// when the body breaks off.
+func (c *client) fetch(ctx context.Context, r request) ([]byte, http.Header, error) {
+	for attempt := 0; ; attempt++ {
+		resp, _, err := c.do(ctx, r)
+		if err != nil {
+			return nil, nil, err
+		}
+		body, rerr := io.ReadAll(io.LimitReader(resp.Body, 256<<20))
+		_ = resp.Body.Close()
+		if rerr == nil {
+			return body, resp.Header, nil
+		}
+		if !retryableErr(ctx, rerr) || attempt >= c.cfg.retries {
+			return nil, nil, &Error{Op: r.op, Location: c.location(r.path), Message: "reading the answer",
+				Kinds: []error{ErrServer}, Cause: scrubURLError(rerr)}
+		}
+		if werr := c.wait(ctx, attempt, nil); werr != nil {
+			return nil, nil, werr
+		}
+	}
+}
+
 // getJSON GETs u (with retries) and decodes the JSON answer into out.
 func (c *client) getJSON(ctx context.Context, op, p, u string, out any) (http.Header, error) {
-	resp, _, err := c.do(ctx, request{op: op, path: p, method: http.MethodGet, url: u})
+	body, h, err := c.fetch(ctx, request{op: op, path: p, method: http.MethodGet, url: u})
 	if err != nil {
 		return nil, err
 	}
-	defer drain(resp)
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 256<<20)).Decode(out); err != nil {
-		return nil, &Error{Op: op, Location: c.location(p), Status: resp.StatusCode,
-			Message: "bad JSON answer", Kinds: []error{ErrServer}, Cause: err}
+	if err := json.Unmarshal(body, out); err != nil {
+		return nil, &Error{Op: op, Location: c.location(p), Message: "bad JSON answer", Kinds: []error{ErrServer}, Cause: err}
 	}
-	return resp.Header, nil
+	return h, nil
 }
 
 // repoInfo resolves rev to a commit id through the repo info endpoint.
@@ -499,14 +520,13 @@ func (c *client) pathsInfo(ctx context.Context, commit string, paths []string) (
 	if len(paths) == 1 {
 		p = paths[0]
 	}
-	resp, _, err := c.do(ctx, request{op: "stat", path: p, method: http.MethodPost,
+	body, _, err := c.fetch(ctx, request{op: "stat", path: p, method: http.MethodPost,
 		url: c.apiURL("paths-info", commit), header: hdr, body: []byte(form.Encode())})
 	if err != nil {
 		return nil, err
 	}
-	defer drain(resp)
 	var out []Entry
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 64<<20)).Decode(&out); err != nil {
+	if err := json.Unmarshal(body, &out); err != nil {
 		return nil, &Error{Op: "stat", Location: c.location(p), Message: "bad JSON answer", Kinds: []error{ErrServer}, Cause: err}
 	}
 	for i := range out {
