@@ -164,7 +164,7 @@ func TestFaultsTenPercent(t *testing.T) {
 	defer srv.Close()
 	files, _ := sampleRepo(srv, "org/sample")
 	srv.SetFaults(hubtest.FaultConfig{Rate: 0.10, Seed: 42,
-		Kinds: []hubtest.FaultKind{hubtest.Fault5xx, hubtest.Fault429, hubtest.FaultReset, hubtest.FaultTruncate, hubtest.FaultLatency},
+		Kinds:   []hubtest.FaultKind{hubtest.Fault5xx, hubtest.Fault429, hubtest.FaultReset, hubtest.FaultTruncate, hubtest.FaultLatency},
 		Latency: time.Millisecond})
 	sl := &sleeps{}
 	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
