@@ -416,6 +416,15 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// WriteHeader applies a cut fault to bodiless answers (redirects) too: the
+// connection ends before the status line.
+func (w *countingWriter) WriteHeader(code int) {
+	if w.cut != FaultNone && code >= 300 && code < 400 {
+		w.abort()
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
 func (w *countingWriter) add(n int64) {
 	w.n += n
 	w.s.mu.Lock()
