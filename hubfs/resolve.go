@@ -264,8 +264,12 @@ func matchSegs(ps, ns []string) bool {
 			for len(ps) > 1 && ps[1] == "**" {
 				ps = ps[1:]
 			}
-			for i := 0; i <= len(ns); i++ {
-				if i > 0 && hiddenName(ns[i-1]) {
+			start := 0
+			if len(ps) == 1 {
+				start = 1 // a trailing "**" stands for at least one segment
+			}
+			for i := start; i <= len(ns); i++ {
+				if i > 0 && i <= len(ns) && hiddenName(ns[i-1]) {
 					return false
 				}
 				if matchSegs(ps[1:], ns[i:]) {

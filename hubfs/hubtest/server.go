@@ -403,16 +403,22 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	if w.limit >= 0 && w.n+int64(len(p)) > w.limit {
 		keep := w.limit - w.n
 		if keep > 0 {
+			w.add(keep)
 			n, _ := w.ResponseWriter.Write(p[:keep])
-			w.add(int64(n))
+			w.add(int64(n) - keep)
 		}
 		if f, ok := w.ResponseWriter.(http.Flusher); ok {
 			f.Flush()
 		}
 		w.abort()
 	}
+	// Count before writing: the client may have the bytes before Write
+	// returns here, and tests read the counters as soon as it does.
+	w.add(int64(len(p)))
 	n, err := w.ResponseWriter.Write(p)
-	w.add(int64(n))
+	if n < len(p) {
+		w.add(int64(n - len(p)))
+	}
 	return n, err
 }
 
