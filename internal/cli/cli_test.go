@@ -53,7 +53,7 @@ func TestUsageErrors(t *testing.T) {
 		{"parquet to stdout", []string{"convert", "--to", "parquet", fixture("small.jsonl"), "-"}, ExitUsage, "standard output"},
 		{"gzip for parquet", []string{"convert", "--compression", "gzip", fixture("small.jsonl"), filepath.Join(dir, "o.jsonl")}, ExitOK, ""},
 		{"bad text compression", []string{"convert", "--compression", "snappy", fixture("small.jsonl"), filepath.Join(dir, "o.jsonl")}, ExitUsage, "snappy"},
-		{"missing input", []string{"convert", filepath.Join(dir, "nope.jsonl"), filepath.Join(dir, "o.parquet")}, ExitError, "nope.jsonl: file does not exist"},
+		{"missing input", []string{"convert", filepath.Join(dir, "nope.jsonl"), filepath.Join(dir, "o.parquet")}, ExitError, "nope.jsonl: no such file or directory"},
 		{"glob without match", []string{"count", filepath.Join(dir, "*.parquet")}, ExitError, "no files match"},
 		{"directory input", []string{"count", dir}, ExitError, "is a directory"},
 		{"head negative", []string{"head", "-n", "-2", fixture("small.jsonl")}, ExitUsage, "negative"},
