@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var updateFuzzSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite testdata/fuzz/FuzzIPCOpen seeds")
+var update = flag.Bool("update", false, "rewrite golden files and the FuzzIPCOpen seed corpus")
 
 // ipcSeedFiles returns small valid IPC inputs and damaged variants.
 func ipcSeedFiles(t testing.TB) map[string][]byte {
@@ -52,10 +52,10 @@ func ipcSeedFiles(t testing.TB) map[string][]byte {
 }
 
 // TestWriteFuzzSeeds regenerates the committed corpus under
-// -update-fuzz-seeds; otherwise it checks that the corpus exists.
+// -update; otherwise it checks that the corpus exists.
 func TestWriteFuzzSeeds(t *testing.T) {
 	dir := filepath.Join("testdata", "fuzz", "FuzzIPCOpen")
-	if !*updateFuzzSeeds {
+	if !*update {
 		ents, err := os.ReadDir(dir)
 		require.NoError(t, err)
 		require.NotEmpty(t, ents)
