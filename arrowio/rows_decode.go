@@ -90,12 +90,16 @@ func (d *decoder) prepare(nd *node, arr arrow.Array, goPath, col string) (dec, e
 		if err != nil {
 			return dec{}, err
 		}
-		set, et := inner.set, nd.elem.rt
+		// One allocation per batch: row i points at element i of a backing
+		// array (each row is decoded once, so no two rows share a value).
+		n, esize := arr.Len(), nd.elem.size
+		base := reflect.MakeSlice(reflect.SliceOf(nd.elem.rt), n, n).UnsafePointer()
+		set := inner.set
 		return dec{set: func(p unsafe.Pointer, i int) {
 			if arr.IsNull(i) {
 				return
 			}
-			q := reflect.New(et).UnsafePointer()
+			q := unsafe.Add(base, uintptr(i)*esize)
 			set(q, i)
 			*(*unsafe.Pointer)(p) = q
 		}}, nil
