@@ -283,6 +283,12 @@ func (d *decoder) prepareList(nd *node, arr arrow.Array, goPath, col string) (de
 	return dec{set: skipNulls(arr, func(p unsafe.Pointer, i int) {
 		s, e := la.ValueOffsets(i)
 		n := int(e - s)
+		if n == 0 {
+			// Like Go's own b[k:k], an empty window keeps the base pointer
+			// rather than pointing past the end of the backing array.
+			*(*sliceHeader)(p) = sliceHeader{data, 0, 0}
+			return
+		}
 		*(*sliceHeader)(p) = sliceHeader{unsafe.Add(data, uintptr(s-lo)*esize), n, n}
 	})}, nil
 }
