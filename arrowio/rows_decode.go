@@ -299,21 +299,23 @@ func (d *decoder) prepareFixedList(nd *node, arr arrow.Array, goPath, col string
 		return dec{}, d.mismatch(nd, arr, goPath, col)
 	}
 	n := nd.n
-	if fl, ok := arr.DataType().(*arrow.FixedSizeListType); ok {
-		if int(fl.Len()) != n {
-			return dec{}, d.mismatch(nd, arr, goPath, col)
-		}
-	} else {
-		for i := range la.Len() {
-			if la.IsNull(i) {
-				continue
-			}
-			if s, e := la.ValueOffsets(i); int(e-s) != n {
-				return dec{}, d.fail(goPath, col, "row %d holds %d values, Go type %s holds %d", i, e-s, nd.rt, n)
-			}
-		}
+	if fl, ok := arr.DataType().(*arrow.FixedSizeListType); ok && int(fl.Len()) != n {
+		return dec{}, d.mismatch(nd, arr, goPath, col)
 	}
 	values := la.ListValues()
+	for i := range la.Len() {
+		if la.IsNull(i) {
+			continue
+		}
+		s, e := la.ValueOffsets(i)
+		if int(e-s) != n {
+			return dec{}, d.fail(goPath, col, "row %d holds %d values, Go type %s holds %d", i, e-s, nd.rt, n)
+		}
+		if s < 0 || e > int64(values.Len()) {
+			return dec{}, &FieldError{Type: d.root.String(), Field: goPath, Column: col,
+				Err: fmt.Errorf("%w: row %d: list offsets [%d, %d) outside %d values", ErrCorrupt, i, s, e, values.Len())}
+		}
+	}
 	esize := nd.elem.size
 	if raw := rawNumeric(nd.elem, values); raw != nil {
 		width := uintptr(n) * esize

@@ -893,3 +893,39 @@ func TestRowsConcurrent(t *testing.T) {
 		require.NoError(t, <-errs)
 	}
 }
+
+func TestAppendRowsCorruptBatch(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	// A list whose offsets run past its values: arrow-go builds it without
+	// complaint, decoding must fail cleanly.
+	values := rowsFromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1, 2]`)
+	defer values.Release()
+	offsets := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 1, 5}))
+	data := array.NewData(arrow.ListOf(arrow.PrimitiveTypes.Int64), 2,
+		[]*memory.Buffer{nil, offsets}, []arrow.ArrayData{values.Data()}, 0, 0)
+	list := array.MakeFromData(data)
+	data.Release()
+	batch := rowsBatch(t, []string{"L"}, list)
+	defer batch.Release()
+
+	type row struct{ L []int64 }
+	got, err := arrowio.AppendRows([]row{{L: []int64{9}}}, batch)
+	require.ErrorIs(t, err, arrowio.ErrCorrupt)
+	assert.Len(t, got, 1, "dst comes back unchanged")
+	assert.Contains(t, err.Error(), `column "L"`)
+
+	type fixed struct{ L [2]int64 }
+	_, err = arrowio.AppendRows[fixed](nil, batch)
+	require.ErrorIs(t, err, arrowio.ErrSchema, "list lengths that do not fit are reported, not read")
+
+	// Equal lengths, but past the values.
+	offsets2 := memory.NewBufferBytes(arrow.Int32Traits.CastToBytes([]int32{0, 2, 4}))
+	data2 := array.NewData(arrow.ListOf(arrow.PrimitiveTypes.Int64), 2,
+		[]*memory.Buffer{nil, offsets2}, []arrow.ArrayData{values.Data()}, 0, 0)
+	batch2 := rowsBatch(t, []string{"L"}, array.MakeFromData(data2))
+	data2.Release()
+	defer batch2.Release()
+	_, err = arrowio.AppendRows[fixed](nil, batch2)
+	require.ErrorIs(t, err, arrowio.ErrCorrupt)
+}
