@@ -504,9 +504,10 @@ func (b *RowBuilder[T]) Release() {
 // dst is returned unchanged (its spare capacity may have been written).
 //
 // Conversions: integers widen to wider integers of the same sign and
-// unsigned integers to wider signed ones; float32 widens to float64; 8- to
-// 32-bit integers convert to float64 (8- and 16-bit also to float32);
-// string, large_string and string_view columns fill strings; binary kinds
+// unsigned integers to wider signed ones (never narrower: no overflow is
+// possible); any number fills a float32 or float64 field, rounded to the
+// nearest value as a Go conversion does (so float64 JSON numbers fill
+// float32 embeddings); string, large_string and string_view columns fill strings; binary kinds
 // (and strings) fill []byte; timestamps of any unit and zone, date32 and
 // date64 fill time.Time, always in UTC; durations of any unit fill
 // time.Duration; list, large_list and fixed_size_list fill slices; a [N]E

@@ -417,8 +417,8 @@ func numInfo(id arrow.Type) (k kind, bits int) {
 	return kStruct, 0 // not numeric
 }
 
-// numericFits reports whether a column of type id converts to nd without
-// loss: the widening rules documented on AppendRows.
+// numericFits reports whether a column of type id converts to nd: the
+// rules documented on AppendRows.
 func numericFits(id arrow.Type, nd *node) bool {
 	k, bits := numInfo(id)
 	if bits == 0 {
@@ -430,10 +430,7 @@ func numericFits(id arrow.Type, nd *node) bool {
 	case kUint:
 		return k == kUint && bits <= nd.bits
 	case kFloat:
-		if k == kFloat {
-			return bits <= nd.bits
-		}
-		return nd.bits == 64 && bits <= 32 || nd.bits == 32 && bits <= 16
+		return true // any number, rounded to the nearest float as Go converts
 	}
 	return false
 }
