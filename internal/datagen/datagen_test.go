@@ -15,13 +15,14 @@ import (
 	"unicode/utf8"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite testdata/sample.jsonl")
+var update = flag.Bool("update", false, "rewrite testdata/sample.jsonl and testdata/rows/datagen_schema.golden")
 
 // SampleConfig is what testdata/sample.jsonl is generated from.
 var sampleConfig = Config{Seed: 1, Rows: 1000}
@@ -60,6 +61,20 @@ func TestSampleGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, bytes.Equal(want, got), "generator output differs from %s; rerun with -update if intended", path)
 	assert.Less(t, len(got), 1<<20, "the bundled sample stays under 1 MiB")
+}
+
+// TestSchemaGolden pins the Arrow schema of the dataset, which other
+// packages' tests and benchmarks rely on.
+func TestSchemaGolden(t *testing.T) {
+	path := filepath.Join("..", "..", "testdata", "rows", "datagen_schema.golden")
+	got := Schema().String() + "\n"
+	if *update {
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
+	}
+	want, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Equal(t, string(want), got)
 }
 
 func TestJSONLMatchesRows(t *testing.T) {
@@ -313,4 +328,37 @@ func BenchmarkBatches(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
+// TestSampleThroughArrowJSON reads the bundled sample with arrow-go's own
+// JSON reader, into the types a JSON reader infers (embedding as
+// list<float64>), and decodes the batches into Rows: the struct mapping's
+// conversions cover what JSON readers produce.
+func TestSampleThroughArrowJSON(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	f, err := os.Open(filepath.Join("..", "..", "testdata", "sample.jsonl"))
+	require.NoError(t, err)
+	defer f.Close()
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "text", Type: arrow.BinaryTypes.String},
+		{Name: "label", Type: arrow.BinaryTypes.String, Nullable: true},
+		{Name: "score", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+		{Name: "tags", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true},
+		{Name: "meta", Type: arrow.StructOf(
+			arrow.Field{Name: "source", Type: arrow.BinaryTypes.String},
+			arrow.Field{Name: "lang", Type: arrow.BinaryTypes.String},
+			arrow.Field{Name: "len", Type: arrow.PrimitiveTypes.Int64})},
+		{Name: "embedding", Type: arrow.ListOf(arrow.PrimitiveTypes.Float64)},
+	}, nil)
+	rdr := array.NewJSONReader(f, schema, array.WithChunk(300), array.WithAllocator(mem))
+	defer rdr.Release()
+	var got []Row
+	for rdr.Next() {
+		got, err = arrowio.AppendRows(got, rdr.RecordBatch())
+		require.NoError(t, err)
+	}
+	require.NoError(t, rdr.Err())
+	require.Equal(t, slices.Collect(Rows(sampleConfig)), got)
 }
