@@ -95,10 +95,11 @@ type node struct {
 
 // fieldNode is one (possibly promoted) field of a struct.
 type fieldNode struct {
-	name   string  // Arrow column name
-	goPath string  // e.g. "Meta.Lang" or "Base.ID" for promoted fields
-	offset uintptr // from the start of the outer struct
-	node   *node
+	name     string  // Arrow column name
+	goPath   string  // e.g. "Meta.Lang" or "Base.ID" for promoted fields
+	offset   uintptr // from the start of the outer struct
+	optional bool    // `quiver:",optional"`: a missing column leaves it zero
+	node     *node
 }
 
 type typeInfo struct {
@@ -266,9 +267,13 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			tag := sf.Tag.Get("quiver")
-			name, _, _ := strings.Cut(tag, ",")
+			name, opts, _ := strings.Cut(tag, ",")
 			if tag == "-" {
 				continue
+			}
+			optional := false
+			for o := range strings.SplitSeq(opts, ",") {
+				optional = optional || o == "optional"
 			}
 			path := prefix + sf.Name
 			if sf.Anonymous && name == "" {
@@ -294,7 +299,7 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 				name = sf.Name
 			}
 			cands = append(cands, candidate{
-				fieldNode: fieldNode{name: name, goPath: path, offset: base + sf.Offset},
+				fieldNode: fieldNode{name: name, goPath: path, offset: base + sf.Offset, optional: optional},
 				rt:        sf.Type, depth: depth, tagged: tagged,
 			})
 		}
@@ -358,7 +363,9 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 //
 // Mapping rules:
 //   - A field's column name is its `quiver:"name"` tag, or else the Go field
-//     name. `quiver:"-"` skips the field; options after a comma are ignored.
+//     name. `quiver:"-"` skips the field. The option `quiver:"name,optional"`
+//     (or `quiver:",optional"`) lets AppendRows leave the field at its zero
+//     value when the batch has no such column; other options are ignored.
 //     Unexported fields are ignored.
 //   - Embedded structs (by value) are flattened as encoding/json does: the
 //     shallowest field of a name wins, then a single tagged one; otherwise
@@ -499,8 +506,9 @@ func (b *RowBuilder[T]) Release() {
 //
 // Columns are matched to fields by name (exactly, or else by a unique
 // case-insensitive match), so column order does not matter and extra
-// columns are ignored. A field with no column, or whose column has a type
-// it cannot hold, is an error wrapping ErrSchema that names both; on error
+// columns are ignored. A field with no column (unless tagged optional), or
+// whose column has a type it cannot hold, is an error wrapping ErrSchema
+// that names both; on error
 // dst is returned unchanged (its spare capacity may have been written).
 //
 // Conversions: integers widen to wider integers of the same sign and
@@ -545,6 +553,9 @@ func AppendRows[T any](dst []T, batch arrow.RecordBatch) (out []T, err error) {
 	cols := make([]column, 0, len(info.root.fields))
 	for _, f := range info.root.fields {
 		idx := lookupField(schema.Fields(), f.name)
+		if idx < 0 && f.optional {
+			continue
+		}
 		if idx < 0 {
 			return dst, &FieldError{Type: info.root.rt.String(), Field: f.goPath, Column: f.name,
 				Err: fmt.Errorf("%w: no column %q in the batch", ErrSchema, f.name)}

@@ -213,9 +213,12 @@ func (d *decoder) prepareStruct(nd *node, arr arrow.Array, goPath, col string) (
 		off uintptr
 		dec dec
 	}
-	kids := make([]kid, len(nd.fields))
-	for j, f := range nd.fields {
+	kids := make([]kid, 0, len(nd.fields))
+	for _, f := range nd.fields {
 		idx := lookupField(st.Fields(), f.name)
+		if idx < 0 && f.optional {
+			continue
+		}
 		if idx < 0 {
 			return dec{}, d.fail(f.goPath, col+"."+f.name, "no field %q in struct column %q", f.name, col)
 		}
@@ -223,7 +226,7 @@ func (d *decoder) prepareStruct(nd *node, arr arrow.Array, goPath, col string) (
 		if err != nil {
 			return dec{}, err
 		}
-		kids[j] = kid{f.offset, kd}
+		kids = append(kids, kid{f.offset, kd})
 	}
 	set := func(p unsafe.Pointer, i int) {
 		for _, k := range kids {

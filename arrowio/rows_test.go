@@ -929,3 +929,49 @@ func TestAppendRowsCorruptBatch(t *testing.T) {
 	_, err = arrowio.AppendRows[fixed](nil, batch2)
 	require.ErrorIs(t, err, arrowio.ErrCorrupt)
 }
+
+func TestAppendRowsOptional(t *testing.T) {
+	type inner struct {
+		Source string `quiver:"source"`
+		Extra  int64  `quiver:"extra,optional"`
+	}
+	type row struct {
+		ID    int64   `quiver:"id"`
+		Maybe *string `quiver:",optional"`
+		Meta  inner   `quiver:"meta"`
+		Later []int64 `quiver:"later,optional"`
+	}
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	metaType := arrow.StructOf(arrow.Field{Name: "source", Type: arrow.BinaryTypes.String})
+	batch := rowsBatch(t, []string{"id", "meta"},
+		rowsFromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1, 2]`),
+		rowsFromJSON(t, mem, metaType, `[{"source": "a"}, {"source": "b"}]`))
+	defer batch.Release()
+	got, err := arrowio.AppendRows[row](nil, batch)
+	require.NoError(t, err)
+	assert.Equal(t, []row{{ID: 1, Meta: inner{Source: "a"}}, {ID: 2, Meta: inner{Source: "b"}}}, got)
+
+	// Present optional columns are read, and type-checked, as usual.
+	withMaybe := rowsBatch(t, []string{"id", "meta", "Maybe"},
+		rowsFromJSON(t, mem, arrow.PrimitiveTypes.Int64, `[1]`),
+		rowsFromJSON(t, mem, metaType, `[{"source": "a"}]`),
+		rowsFromJSON(t, mem, arrow.BinaryTypes.String, `["here"]`))
+	defer withMaybe.Release()
+	got, err = arrowio.AppendRows[row](nil, withMaybe)
+	require.NoError(t, err)
+	assert.Equal(t, "here", *got[0].Maybe)
+
+	// The schema is unchanged by the option.
+	s, err := arrowio.SchemaOf[row]()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"id", "Maybe", "meta", "later"}, rowsFieldNames(s))
+}
+
+func rowsFieldNames(s *arrow.Schema) []string {
+	var names []string
+	for _, f := range s.Fields() {
+		names = append(names, f.Name)
+	}
+	return names
+}
