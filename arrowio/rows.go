@@ -415,8 +415,9 @@ type RowBuilder[T any] struct {
 }
 
 type fieldEnc struct {
-	offset uintptr
-	enc    encFn
+	offset  uintptr
+	enc     encFn
+	reserve reserveFn // nil when reserving ahead does not pay
 }
 
 // NewRowBuilder returns a RowBuilder for T allocating from mem (nil means
@@ -433,7 +434,7 @@ func NewRowBuilder[T any](mem memory.Allocator) (*RowBuilder[T], error) {
 	rb := array.NewRecordBuilder(mem, info.schema)
 	b := &RowBuilder[T]{info: info, rb: rb}
 	for i, f := range info.root.fields {
-		b.encs = append(b.encs, fieldEnc{f.offset, f.node.encoder(rb.Field(i))})
+		b.encs = append(b.encs, fieldEnc{f.offset, f.node.encoder(rb.Field(i)), f.node.reserver(rb.Field(i))})
 	}
 	return b, nil
 }
@@ -468,6 +469,11 @@ func (b *RowBuilder[T]) AppendRows(rows []T) error {
 	b.rb.Reserve(len(rows))
 	base := unsafe.Pointer(unsafe.SliceData(rows))
 	size := unsafe.Sizeof(rows[0])
+	for _, e := range b.encs {
+		if e.reserve != nil {
+			e.reserve(unsafe.Add(base, e.offset), size, len(rows))
+		}
+	}
 	for i := range rows {
 		b.appendAt(unsafe.Add(base, uintptr(i)*size))
 	}
