@@ -525,7 +525,9 @@ func (b *RowBuilder[T]) Release() {
 // (and strings) fill []byte; timestamps of any unit and zone, date32 and
 // date64 fill time.Time, always in UTC; durations of any unit fill
 // time.Duration; list, large_list and fixed_size_list fill slices; a [N]E
-// array takes fixed_size_list<E>[N] or lists whose every value has length N;
+// array takes fixed_size_list<E>[N] or lists whose every value has length N
+// (an error wrapping ErrSchema names the first row that does not), and a
+// [N]byte array likewise fixed_size_binary(N) or binary values of N bytes;
 // dictionary columns are decoded to their values; a column of type null
 // leaves fields at their zero value.
 //

@@ -149,13 +149,30 @@ func (d *decoder) prepare(nd *node, arr arrow.Array, goPath, col string) (dec, e
 		}
 		return dec{set: skipNulls(arr, set)}, nil
 	case kFixedBytes:
-		a, ok := arr.(*array.FixedSizeBinary)
-		if !ok || a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != nd.n {
+		n := nd.n
+		var value func(i int) []byte
+		switch a := arr.(type) {
+		case *array.FixedSizeBinary:
+			if a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != n {
+				return dec{}, d.mismatch(nd, arr, goPath, col)
+			}
+			value = a.Value
+		case *array.Binary:
+			value = a.Value
+		case *array.LargeBinary:
+			value = a.Value
+		default:
 			return dec{}, d.mismatch(nd, arr, goPath, col)
 		}
-		n := nd.n
+		if _, ok := arr.(*array.FixedSizeBinary); !ok {
+			for i := range arr.Len() {
+				if arr.IsValid(i) && len(value(i)) != n {
+					return dec{}, d.fail(goPath, col, "row %d holds %d bytes, Go type %s holds %d", i, len(value(i)), nd.rt, n)
+				}
+			}
+		}
 		return dec{set: skipNulls(arr, func(p unsafe.Pointer, i int) {
-			copy(unsafe.Slice((*byte)(p), n), a.Value(i))
+			copy(unsafe.Slice((*byte)(p), n), value(i))
 		})}, nil
 	case kTime:
 		var set setFn

@@ -393,6 +393,12 @@ func TestAppendRowsDatesAndNullColumns(t *testing.T) {
 	assert.Equal(t, []floats{{F32: 0.1, F64: 9007199254740992}, {F32: float32(math.Inf(1)), F64: -1}}, fgot,
 		"numbers round to the nearest float, as Go conversions do")
 
+	hb := rowsBatch(t, []string{"Hash"}, rowsFromJSON(t, memory.DefaultAllocator, arrow.BinaryTypes.Binary, `["AQIDBA==", null]`))
+	defer hb.Release()
+	hashes, err := arrowio.AppendRows[rowsNeedsHash](nil, hb)
+	require.NoError(t, err)
+	assert.Equal(t, []rowsNeedsHash{{Hash: [4]byte{1, 2, 3, 4}}, {}}, hashes, "binary of the right length fills [N]byte")
+
 	type row struct {
 		Day  time.Time
 		Ms   time.Time
@@ -551,6 +557,14 @@ func TestAppendRowsErrors(t *testing.T) {
 			},
 			decode: rowsDecodeAs[rowsNeedsHash],
 			field:  "Hash", column: "Hash", message: "fixed_size_binary[3]",
+		},
+		{
+			name: "binary of other length into byte array",
+			batch: func() arrow.RecordBatch {
+				return rowsBatch(t, []string{"Hash"}, j(arrow.BinaryTypes.Binary, `["AAAAAA==", null, "AAAA"]`))
+			},
+			decode: rowsDecodeAs[rowsNeedsHash],
+			field:  "Hash", column: "Hash", message: "row 2 holds 3 bytes",
 		},
 		{
 			name:   "int64 does not narrow to int32",
