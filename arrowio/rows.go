@@ -514,8 +514,10 @@ func (b *RowBuilder[T]) Release() {
 // case-insensitive match), so column order does not matter and extra
 // columns are ignored. A field with no column (unless tagged optional), or
 // whose column has a type it cannot hold, is an error wrapping ErrSchema
-// that names both; on error
-// dst is returned unchanged (its spare capacity may have been written).
+// that names both. A T with no Arrow mapping gives SchemaOf's error
+// (ErrUnsupported); a batch whose arrays are inconsistent (offsets past
+// their values) gives one wrapping ErrCorrupt. All errors are *FieldError.
+// On error dst is returned with its original length.
 //
 // Conversions: integers widen to wider integers of the same sign and
 // unsigned integers to wider signed ones (never narrower: no overflow is
@@ -535,10 +537,10 @@ func (b *RowBuilder[T]) Release() {
 // the zero value in any other field.
 //
 // Decoded values own their memory: nothing aliases the batch, which may be
-// released right after. Strings, []byte and slices decoded from one column
-// of one batch share one backing array (each slice has its capacity capped,
-// so append never writes into a neighbour); a row kept alive keeps that
-// column's backing array alive.
+// released right after. Strings, []byte, slices and pointer targets decoded
+// from one column of one batch share one backing array per column (each
+// slice has its capacity capped, so append never writes into a neighbour);
+// a row kept alive keeps those backing arrays alive.
 func AppendRows[T any](dst []T, batch arrow.RecordBatch) (out []T, err error) {
 	info := infoFor[T]()
 	if info.err != nil {
