@@ -118,6 +118,8 @@ from file extensions.`,
 		newInfoCmd(env, g),
 		newSchemaCmd(env, g),
 		newHeadCmd(env, g),
+		newShardCmd(env, g),
+		newSampleCmd(env, g),
 		newVersionCmd(env),
 	)
 	return root

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"strings"
 	"text/tabwriter"
 
@@ -294,7 +295,7 @@ func newHeadCmd(env *Env, g *globalFlags) *cobra.Command {
 			}
 			defer r.Close()
 			if table {
-				return printTable(cmd.Context(), env.Stdout, r, n)
+				return printTable(env.Stdout, r.Schema(), r.Batches(cmd.Context()), n)
 			}
 			w, err := arrowio.NewWriter(env.Stdout, r.Schema(), arrowio.WithOutputFormat(arrowio.FormatJSONL, arrowio.CompressionNone))
 			if err != nil {
@@ -313,11 +314,11 @@ func newHeadCmd(env *Env, g *globalFlags) *cobra.Command {
 	return cmd
 }
 
-// printTable prints up to n rows of r as an aligned text table; long cells
-// are cut to 40 characters.
-func printTable(ctx context.Context, w io.Writer, r arrowio.Reader, n int64) error {
+// printTable prints up to n rows of batches as an aligned text table; long
+// cells are cut to 40 characters.
+func printTable(w io.Writer, schema *arrow.Schema, batches iter.Seq2[arrow.RecordBatch, error], n int64) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	for i, f := range r.Schema().Fields() {
+	for i, f := range schema.Fields() {
 		if i > 0 {
 			fmt.Fprint(tw, "\t")
 		}
@@ -325,7 +326,7 @@ func printTable(ctx context.Context, w io.Writer, r arrowio.Reader, n int64) err
 	}
 	fmt.Fprintln(tw)
 	var done int64
-	for batch, err := range r.Batches(ctx) {
+	for batch, err := range batches {
 		if err != nil {
 			return err
 		}

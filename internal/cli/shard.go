@@ -1,0 +1,326 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/spf13/afero"
+	"github.com/spf13/cobra"
+
+	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/internal/progress"
+)
+
+type shardFlags struct {
+	convertFlags
+	outDir       string
+	numShards    int
+	maxShardSize string
+	split        string
+	format       string
+}
+
+func newShardCmd(env *Env, g *globalFlags) *cobra.Command {
+	var f shardFlags
+	cmd := &cobra.Command{
+		Use:   "shard IN... --out DIR (--num-shards N | --max-shard-size SIZE)",
+		Short: "Split inputs into shards named {split}-00000-of-00008.parquet",
+		Long: `Shard concatenates the inputs and writes them to DIR as shards named the
+Hugging Face way, {split}-00000-of-00008.{ext}. Shards are contiguous: with
+--num-shards N the first (rows mod N) shards hold one row more than the
+others; with --max-shard-size a shard is closed once its Arrow (uncompressed)
+size reaches SIZE, as Hugging Face's max_shard_size does. Shards appear only
+when every one of them is complete.`,
+		Example: `  dsctl shard data.jsonl --out shards --num-shards 8
+  dsctl shard 'raw/*.parquet' --out shards --max-shard-size 500MB --split validation
+  dsctl shard data.parquet --out shards --num-shards 4 --format jsonl.zst`,
+		Args: cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runShard(cmd.Context(), env, g, &f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.outDir, "out", "", "output directory (created if missing)")
+	fl.IntVar(&f.numShards, "num-shards", 0, "number of shards")
+	fl.StringVar(&f.maxShardSize, "max-shard-size", "", "largest Arrow size per shard, e.g. 500MB or 1GiB")
+	fl.StringVar(&f.split, "split", "train", "split name in shard file names")
+	fl.StringVar(&f.format, "format", "parquet", "shard format: parquet, jsonl, jsonl.gz, jsonl.zst, arrow, arrows, csv")
+	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to keep, in this order")
+	fl.StringVar(&f.compression, "compression", "", "Parquet/Arrow codec (default zstd for Parquet)")
+	fl.IntVar(&f.level, "level", 0, "compression level (0: the codec's default)")
+	fl.Int64Var(&f.rowGroupSize, "row-group-size", 0, "Parquet rows per row group (default 1048576)")
+	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while reading (default 65536)")
+	fl.IntVar(&f.workers, "workers", 0, "decode goroutines (default: number of CPUs)")
+	return cmd
+}
+
+func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args []string) error {
+	if f.outDir == "" {
+		return usagef("--out DIR is required")
+	}
+	if (f.numShards > 0) == (f.maxShardSize != "") {
+		return usagef("give exactly one of --num-shards and --max-shard-size")
+	}
+	if f.numShards < 0 {
+		return usagef("--num-shards %d is negative", f.numShards)
+	}
+	var maxBytes int64
+	if f.maxShardSize != "" {
+		var err error
+		if maxBytes, err = ParseSize(f.maxShardSize); err != nil || maxBytes <= 0 {
+			return usagef("--max-shard-size %q: want a positive size such as 500MB", f.maxShardSize)
+		}
+	}
+	if strings.ContainsAny(f.split, `/\`) || f.split == "" {
+		return usagef("--split %q: want a plain name such as train", f.split)
+	}
+	ext := strings.TrimPrefix(f.format, ".")
+	if _, _, err := arrowio.DetectFormat("x." + ext); err != nil {
+		return usagef("--format %q: want parquet, jsonl, jsonl.gz, jsonl.zst, arrow, arrows or csv", f.format)
+	}
+	wopts, err := writeOptions(&f.convertFlags, "x."+ext)
+	if err != nil {
+		return err
+	}
+	paths, err := expandInputs(env.Fs, args)
+	if err != nil {
+		return err
+	}
+	var counter progress.Counter
+	inFs := progress.CountingFs(env.Fs, &counter)
+	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
+	if f.batchSize > 0 {
+		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
+	}
+	if f.workers > 0 {
+		ropts = append(ropts, arrowio.WithWorkers(f.workers))
+	}
+	readers, err := openAll(inFs, paths, ropts...)
+	if err != nil {
+		return err
+	}
+	defer closeAll(readers)
+	schema, err := unifiedSchema(readers)
+	if err != nil {
+		return err
+	}
+	var sizes []int64 // rows per shard, when counting by --num-shards
+	if f.numShards > 0 {
+		var total int64
+		for _, r := range readers {
+			n, err := arrowio.Count(ctx, r)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		sizes = shardSizes(total, f.numShards)
+	}
+	if err := env.Fs.MkdirAll(f.outDir, 0o755); err != nil {
+		return err
+	}
+	sw := &shardWriter{fs: env.Fs, dir: f.outDir, split: f.split, ext: ext, schema: schema, opts: wopts}
+	defer sw.abort()
+	bar := g.startProgress(env, "shard", totalSize(env.Fs, paths), &counter)
+	err = sw.run(ctx, readers, sizes, maxBytes, &counter)
+	bar.Stop()
+	if err != nil {
+		return err
+	}
+	names, err := sw.commit()
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintln(env.Stdout, n)
+	}
+	return nil
+}
+
+// shardSizes splits total rows into n contiguous shards, the first
+// total%n of them one row longer (the Hugging Face rule).
+func shardSizes(total int64, n int) []int64 {
+	sizes := make([]int64, n)
+	for i := range sizes {
+		sizes[i] = total / int64(n)
+		if int64(i) < total%int64(n) {
+			sizes[i]++
+		}
+	}
+	return sizes
+}
+
+// shardWriter writes shards under temporary names and renames them all to
+// their final {split}-i-of-n names once the count is known.
+type shardWriter struct {
+	fs     afero.Fs
+	dir    string
+	split  string
+	ext    string
+	schema *arrow.Schema
+	opts   []arrowio.WriteOption
+
+	cur     arrowio.Writer
+	curRows int64
+	curSize int64
+	temps   []string // closed shards, in order
+}
+
+func (s *shardWriter) tempName(i int) string {
+	return filepath.Join(s.dir, fmt.Sprintf(".%s-%05d.partial.%s", s.split, i, s.ext))
+}
+
+func (s *shardWriter) open() error {
+	name := s.tempName(len(s.temps))
+	w, err := arrowio.Create(s.fs, name, s.schema, s.opts...)
+	if err != nil {
+		return err
+	}
+	s.cur, s.curRows, s.curSize = w, 0, 0
+	return nil
+}
+
+func (s *shardWriter) closeCurrent() error {
+	if s.cur == nil {
+		return nil
+	}
+	err := s.cur.Close()
+	s.cur = nil
+	if err != nil {
+		return err
+	}
+	s.temps = append(s.temps, s.tempName(len(s.temps)))
+	return nil
+}
+
+// run writes every batch of readers. With sizes, shard i gets sizes[i]
+// rows; otherwise a shard closes once it holds maxBytes of Arrow data.
+func (s *shardWriter) run(ctx context.Context, readers []arrowio.Reader, sizes []int64, maxBytes int64, counter *progress.Counter) error {
+	for _, r := range readers {
+		for batch, err := range r.Batches(ctx) {
+			if err != nil {
+				return err
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			cast, err := arrowio.CastBatch(ctx, nil, batch, s.schema)
+			if err != nil {
+				return fmt.Errorf("%s: %w", r.Path(), err)
+			}
+			err = s.write(cast, sizes, maxBytes)
+			counter.AddRows(cast.NumRows())
+			cast.Release()
+			if err != nil {
+				return err
+			}
+		}
+	}
+	// With --num-shards, shards past the data (more shards than rows) are
+	// written empty so the count in the names holds.
+	for sizes != nil && len(s.temps) < len(sizes) {
+		if s.cur == nil {
+			if err := s.open(); err != nil {
+				return err
+			}
+		}
+		if err := s.closeCurrent(); err != nil {
+			return err
+		}
+	}
+	return s.closeCurrent()
+}
+
+func (s *shardWriter) write(batch arrow.RecordBatch, sizes []int64, maxBytes int64) error {
+	perRow := max(arrowio.BatchBytes(batch)/max(batch.NumRows(), 1), 1)
+	for off := int64(0); off < batch.NumRows(); {
+		if s.cur == nil {
+			if err := s.open(); err != nil {
+				return err
+			}
+		}
+		n := batch.NumRows() - off
+		if sizes != nil {
+			n = min(n, sizes[len(s.temps)]-s.curRows)
+		} else {
+			// The batch's mean row size decides how many rows still fit;
+			// a shard always takes at least one row.
+			n = min(n, max((maxBytes-s.curSize)/perRow, 1))
+		}
+		if n > 0 {
+			part := batch.NewSlice(off, off+n)
+			err := s.cur.Write(part)
+			s.curSize += perRow * n
+			part.Release()
+			if err != nil {
+				return err
+			}
+			s.curRows += n
+			off += n
+		}
+		full := (sizes != nil && s.curRows >= sizes[len(s.temps)]) || (sizes == nil && s.curSize >= maxBytes)
+		if full {
+			if err := s.closeCurrent(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// commit renames the finished shards to their final names and returns them.
+func (s *shardWriter) commit() ([]string, error) {
+	n := len(s.temps)
+	names := make([]string, n)
+	for i, tmp := range s.temps {
+		names[i] = filepath.Join(s.dir, fmt.Sprintf("%s-%05d-of-%05d.%s", s.split, i, n, s.ext))
+		if err := s.fs.Rename(tmp, names[i]); err != nil {
+			return nil, err
+		}
+	}
+	s.temps = nil
+	return names, nil
+}
+
+// abort removes every shard not yet committed.
+func (s *shardWriter) abort() {
+	if s.cur != nil {
+		_ = s.cur.Abort()
+		s.cur = nil
+	}
+	for _, t := range s.temps {
+		_ = s.fs.Remove(t)
+	}
+	s.temps = nil
+}
+
+// ParseSize parses a byte size such as 500MB, 1.5GiB, 64k or 1024 (bytes).
+// Decimal units (KB, MB, GB, TB) are powers of 1000, binary units (KiB, MiB,
+// GiB, TiB) powers of 1024; a bare K, M, G, T is binary.
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(strings.ToUpper(s))
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
+	}
+	mult := 1.0
+	for _, u := range units {
+		if strings.HasSuffix(t, u.suffix) {
+			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
+			break
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("bad size %q", s)
+	}
+	return int64(v * mult), nil
+}
