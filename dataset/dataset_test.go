@@ -286,3 +286,90 @@ func TestSchemaProbe(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 1, s.NumFields())
 }
+
+type person struct {
+	ID   int64  `quiver:"id"`
+	Text string `quiver:"text"`
+}
+
+type summary struct {
+	ID  int64 `quiver:"id"`
+	Len int   `quiver:"len"`
+}
+
+func TestTypedRows(t *testing.T) {
+	ctx := context.Background()
+	rows := make([]person, 50)
+	for i := range rows {
+		rows[i] = person{ID: int64(i), Text: strings.Repeat("x", i%7)}
+	}
+	ds, err := FromRows(rows, WithCacheDir(t.TempDir()), WithBatchSize(16))
+	require.NoError(t, err)
+	n, err := ds.Len(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, int64(50), n)
+
+	mapped := MapRows(ds, "summary@v1", func(p person) (summary, error) {
+		return summary{ID: p.ID, Len: len(p.Text)}, nil
+	})
+	long := FilterRows(mapped, "long@v1", func(s summary) (bool, error) { return s.Len >= 5, nil })
+	var got []summary
+	for s, err := range Rows[summary](ctx, long, 8) {
+		require.NoError(t, err)
+		got = append(got, s)
+	}
+	require.Len(t, got, 14) // i%7 in {5, 6}
+	assert.Equal(t, summary{ID: 5, Len: 5}, got[0])
+	assert.Equal(t, summary{ID: 6, Len: 6}, got[1])
+
+	r, err := RowAs[person](ctx, ds.Shuffle(1), 0)
+	require.NoError(t, err)
+	assert.Equal(t, rows[ops.Permutation(50, 1)[0]], r)
+
+	bad := MapRows(ds, "bad@v1", func(p person) (summary, error) {
+		if p.ID == 33 {
+			return summary{}, errors.New("no thanks")
+		}
+		return summary{ID: p.ID}, nil
+	})
+	for _, err := range Rows[summary](ctx, bad, 0) {
+		if err != nil {
+			assert.Contains(t, err.Error(), "op map_rows(bad@v1) failed on rows [33, 34): no thanks")
+			break
+		}
+	}
+	// Decoding into a type the data does not fit is an error, not a panic.
+	type wrong struct {
+		ID string `quiver:"id"`
+	}
+	for _, err := range Rows[wrong](ctx, ds, 0) {
+		assert.Error(t, err)
+		break
+	}
+}
+
+func TestConcatenateInterleaveUnique(t *testing.T) {
+	ctx := context.Background()
+	a := newTestDataset(t, 10, 4)
+	b := newTestDataset(t, 5, 2).Shuffle(2)
+	cat, err := Concatenate(ctx, a.Take(3), b)
+	require.NoError(t, err)
+	want := append(seqIDs(0, 3), ops.Permutation(5, 2)...)
+	assert.Equal(t, want, ids(t, cat, 4))
+
+	il, err := Interleave(ctx, ops.InterleaveSpec{}, a.Take(3), a.Skip(5))
+	require.NoError(t, err)
+	assert.Equal(t, []int64{0, 5, 1, 6, 2, 7}, ids(t, il, 4))
+
+	_, err = Concatenate(ctx, a, a.RemoveColumns("tags"))
+	assert.ErrorIs(t, err, ErrDataset)
+
+	u, err := cat.Map("double@v1", doubleID(new(atomic.Int64))).Unique(ctx, "id")
+	require.NoError(t, err)
+	defer u.Release()
+	assert.Equal(t, "[0 2 4 6 8]", u.String(), "ids 0..2 and 0..4, doubled")
+	tags, err := a.Unique(ctx, "tags")
+	require.NoError(t, err)
+	defer tags.Release()
+	assert.Equal(t, 7, tags.Len(), "rows 0, 3, 6, 9 all hold []")
+}

@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -35,7 +36,7 @@ func WithOutputSchema(s *arrow.Schema) MapOption { return func(m *MapOp) { m.sch
 type MapOp struct {
 	name    string
 	kind    string // "map" or "map_rows"
-	fn      IndexedMapFunc
+	fn      func(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, firstRow int64) (arrow.RecordBatch, error)
 	indexed bool
 	resize  bool
 	schema  *arrow.Schema
@@ -48,7 +49,7 @@ type MapOp struct {
 // version whenever fn's behaviour changes. An empty name makes the op
 // uncacheable.
 func Map(name string, fn MapFunc, opts ...MapOption) *MapOp {
-	m := &MapOp{name: name, kind: "map", fn: func(ctx context.Context, in arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
+	m := &MapOp{name: name, kind: "map", fn: func(ctx context.Context, _ memory.Allocator, in arrow.RecordBatch, _ int64) (arrow.RecordBatch, error) {
 		return fn(ctx, in)
 	}}
 	return m.init(opts, fn == nil)
@@ -56,7 +57,9 @@ func Map(name string, fn MapFunc, opts ...MapOption) *MapOp {
 
 // MapIndexed is Map for a function that needs row indices.
 func MapIndexed(name string, fn IndexedMapFunc, opts ...MapOption) *MapOp {
-	m := &MapOp{name: name, kind: "map", fn: fn, indexed: true}
+	m := &MapOp{name: name, kind: "map", indexed: true, fn: func(ctx context.Context, _ memory.Allocator, in arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		return fn(ctx, in, first)
+	}}
 	return m.init(opts, fn == nil)
 }
 
@@ -125,8 +128,12 @@ func (m *MapOp) Apply(ctx context.Context, mem memory.Allocator, in arrow.Record
 	fail := func(err error) error {
 		return &RunError{Op: m.label(), First: firstRow, Count: in.NumRows(), Err: err}
 	}
-	out, err := runUser(func() (arrow.RecordBatch, error) { return m.fn(ctx, in, firstRow) })
+	out, err := runUser(func() (arrow.RecordBatch, error) { return m.fn(ctx, mem, in, firstRow) })
 	if err != nil {
+		var re *RunError
+		if errors.As(err, &re) {
+			return nil, err // a typed row function names its own row
+		}
 		return nil, fail(err)
 	}
 	if out == nil {
@@ -156,7 +163,7 @@ type PredicateFunc func(ctx context.Context, in arrow.RecordBatch) (*array.Boole
 type FilterOp struct {
 	name  string
 	kind  string
-	fn    PredicateFunc
+	fn    func(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, firstRow int64) (*array.Boolean, error)
 	extra string
 	err   error
 }
@@ -164,7 +171,9 @@ type FilterOp struct {
 // Filter returns an op keeping the rows for which fn's mask is true. name
 // is "name@version" as for Map; empty makes the op uncacheable.
 func Filter(name string, fn PredicateFunc) *FilterOp {
-	f := &FilterOp{name: name, kind: "filter", fn: fn}
+	f := &FilterOp{name: name, kind: "filter", fn: func(ctx context.Context, _ memory.Allocator, in arrow.RecordBatch, _ int64) (*array.Boolean, error) {
+		return fn(ctx, in)
+	}}
 	f.err = checkName(name)
 	if fn == nil {
 		f.err = fmt.Errorf("%w: filter %q: nil function", ErrOp, name)
@@ -208,8 +217,12 @@ func (f *FilterOp) Apply(ctx context.Context, mem memory.Allocator, in arrow.Rec
 	fail := func(err error) error {
 		return &RunError{Op: label, First: firstRow, Count: in.NumRows(), Err: err}
 	}
-	mask, err := runUser(func() (*array.Boolean, error) { return f.fn(ctx, in) })
+	mask, err := runUser(func() (*array.Boolean, error) { return f.fn(ctx, mem, in, firstRow) })
 	if err != nil {
+		var re *RunError
+		if errors.As(err, &re) {
+			return nil, err
+		}
 		return nil, fail(err)
 	}
 	if mask == nil {

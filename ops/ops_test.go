@@ -172,7 +172,7 @@ func TestSplitSizes(t *testing.T) {
 	}{
 		{SplitSpec{}, 10, 7, 3, false},
 		{SplitSpec{TestFraction: 0.2}, 10, 8, 2, false},
-		{SplitSpec{TestFraction: 0.21}, 10, 7, 3, false}, // ceil
+		{SplitSpec{TestFraction: 0.21}, 10, 7, 3, false},  // ceil
 		{SplitSpec{TrainFraction: 0.79}, 10, 7, 3, false}, // floor
 		{SplitSpec{TestCount: 4}, 10, 6, 4, false},
 		{SplitSpec{TestCount: 4, TrainCount: 2}, 10, 2, 4, false},
