@@ -427,17 +427,24 @@ func (c *config) process(ctx context.Context, st *state, w window) (out arrow.Re
 	return b, nil
 }
 
-// run streams st's rows through its pending ops to emit, in order.
+// run streams st's rows through its pending ops to emit, in order, on the
+// configured worker pool.
 func (c *config) run(ctx context.Context, st *state, size int, emit func(arrow.RecordBatch) bool) error {
+	return c.runFrom(ctx, st, 0, size, c.workers, emit)
+}
+
+// runFrom is run for a state whose first row is logical row base (a slice
+// of a larger dataset), on the given number of workers.
+func (c *config) runFrom(ctx context.Context, st *state, base int64, size, workers int, emit func(arrow.RecordBatch) bool) error {
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
 	next := windows(st, size)
-	workers := c.workers
 	if len(st.pending) == 0 && st.sel.Contiguous() {
 		workers = 1 // zero-copy slices: nothing to parallelize
 	}
 	return orderedMap(ctx, workers, next, func(ctx context.Context, w window) (arrow.RecordBatch, error) {
+		w.first += base
 		return c.process(ctx, st, w)
 	}, emit, func(b arrow.RecordBatch) { b.Release() })
 }
