@@ -75,7 +75,7 @@ func loadSavedSplit(ctx context.Context, cfg *config, dir, split string) (*Datas
 		if df.Filename == "" || strings.ContainsAny(df.Filename, `/\`) {
 			return nil, fmt.Errorf("%w: %s: bad data file name %q", ErrDataset, statePath, df.Filename)
 		}
-		f, err := resolveAll(cfg, filepath.Join(dir, df.Filename))
+		f, err := resolveAll(ctx, cfg, filepath.Join(dir, df.Filename))
 		if err != nil {
 			return nil, err
 		}

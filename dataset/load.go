@@ -110,7 +110,7 @@ func Load(ctx context.Context, locations []string, opts ...Option) (Splits, erro
 	if cfg.splits != nil {
 		for split, locs := range cfg.splits {
 			for _, loc := range locs {
-				files, err := resolveAll(cfg, loc)
+				files, err := resolveAll(ctx, cfg, loc)
 				if err != nil {
 					return nil, err
 				}
@@ -128,7 +128,7 @@ func Load(ctx context.Context, locations []string, opts ...Option) (Splits, erro
 		}
 		var all []loadFile
 		for _, loc := range locations {
-			files, err := resolveAll(cfg, loc)
+			files, err := resolveAll(ctx, cfg, loc)
 			if err != nil {
 				return nil, err
 			}
@@ -153,8 +153,8 @@ func Load(ctx context.Context, locations []string, opts ...Option) (Splits, erro
 	return out, nil
 }
 
-func resolveAll(cfg *config, loc string) ([]loadFile, error) {
-	fsys, files, err := cfg.resolver.Resolve(loc)
+func resolveAll(ctx context.Context, cfg *config, loc string) ([]loadFile, error) {
+	fsys, files, err := cfg.resolver.Resolve(ctx, loc)
 	if err != nil {
 		return nil, err
 	}
@@ -169,6 +169,9 @@ func resolveAll(cfg *config, loc string) ([]loadFile, error) {
 // split detection; the base name when no location is a directory prefix.
 func relativeTo(path string, locations []string) string {
 	for _, loc := range locations {
+		if strings.HasPrefix(loc, "hf://") {
+			return path // a path inside the repository
+		}
 		loc = strings.TrimPrefix(loc, "file://")
 		if i := strings.IndexAny(loc, "*?["); i >= 0 {
 			loc = filepath.Dir(loc[:i] + "x")

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"log/slog"
 	"runtime"
 	"sync"
@@ -30,10 +31,10 @@ type Progress struct {
 
 // Resolver turns a location (a path, a glob, an hf:// URL) into a
 // filesystem and the files it names, plus a stable identity string per
-// file for fingerprints. The default resolver (LocalResolver) reads the
-// local filesystem.
+// file for fingerprints. The default, DefaultResolver, sends hf:// URLs to
+// hubfs and everything else to LocalResolver.
 type Resolver interface {
-	Resolve(location string) (fsys afero.Fs, files []ResolvedFile, err error)
+	Resolve(ctx context.Context, location string) (fsys afero.Fs, files []ResolvedFile, err error)
 }
 
 // ResolvedFile is one file named by a location.
@@ -100,7 +101,7 @@ func WithLogger(l *slog.Logger) Option { return func(cfg *config) { cfg.log = l 
 func WithProgress(fn func(Progress)) Option { return func(cfg *config) { cfg.progress = fn } }
 
 // WithResolver sets how Load turns locations into files. Default
-// LocalResolver.
+// DefaultResolver{}.
 func WithResolver(r Resolver) Option { return func(cfg *config) { cfg.resolver = r } }
 
 // WithReadOptions passes options to the arrowio readers Load uses. desc
@@ -134,7 +135,7 @@ func newConfig(opts []Option) *config {
 		cfg.log = slog.Default()
 	}
 	if cfg.resolver == nil {
-		cfg.resolver = LocalResolver{}
+		cfg.resolver = DefaultResolver{}
 	}
 	return cfg
 }

@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"context"
 	"fmt"
 	"io/fs"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/hubfs"
 	"github.com/spf13/afero"
 )
 
@@ -20,7 +22,7 @@ type LocalResolver struct{}
 
 // Resolve implements Resolver. The identity of a file is its absolute
 // path, size and modification time.
-func (LocalResolver) Resolve(location string) (afero.Fs, []ResolvedFile, error) {
+func (LocalResolver) Resolve(_ context.Context, location string) (afero.Fs, []ResolvedFile, error) {
 	loc := strings.TrimPrefix(location, "file://")
 	var paths []string
 	if strings.ContainsAny(loc, "*?[") {
@@ -136,4 +138,42 @@ func matchDoubleStar(pattern, name string) (bool, error) {
 		return match(i+1, j+1)
 	}
 	return match(0, 0)
+}
+
+// DefaultResolver resolves hf:// locations through hubfs (revision pinned
+// to a commit, identities carrying commit and etag; HubOptions configure
+// tokens, endpoints and caching) and every other location with
+// LocalResolver.
+type DefaultResolver struct {
+	HubOptions []hubfs.Option
+}
+
+// Resolve implements Resolver.
+func (r DefaultResolver) Resolve(ctx context.Context, location string) (afero.Fs, []ResolvedFile, error) {
+	if !strings.HasPrefix(location, "hf://") {
+		return LocalResolver{}.Resolve(ctx, location)
+	}
+	res, err := hubfs.Resolve(ctx, location, r.HubOptions...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%w: %s: %w", ErrDataset, location, err)
+	}
+	out := make([]ResolvedFile, 0, len(res.Paths))
+	for _, p := range res.Paths {
+		if _, _, err := arrowio.DetectFormat(p); err != nil {
+			continue // README.md, .gitattributes, ...
+		}
+		id, err := res.Identity(p)
+		if err != nil {
+			return nil, nil, fmt.Errorf("%w: %s: %w", ErrDataset, p, err)
+		}
+		size := int64(-1)
+		if st, err := res.Fs.Stat(p); err == nil {
+			size = st.Size()
+		}
+		out = append(out, ResolvedFile{Path: p, Identity: id, Size: size})
+	}
+	if len(out) == 0 {
+		return nil, nil, fmt.Errorf("%w: %s: no data files", ErrDataset, location)
+	}
+	return res.Fs, out, nil
 }
