@@ -92,31 +92,35 @@ func (c Config) validate() error {
 // plan is one generated row before it is rendered as JSON or as a Row.
 // Both renderings read the same plan, so they cannot disagree.
 type plan struct {
-	id        int64
-	words     []*word
-	seps      []uint8 // separator before words[i], i ≥ 1
-	textBytes int
-	label     int // -1 for null
-	score     float64
-	hasScore  bool
-	tags      []uint8
-	hasTags   bool
-	source    int
-	lang      int
-	emb       [EmbeddingDim]float32
+	id          int64
+	words       []*word
+	seps        []uint8 // separator before words[i], i ≥ 1
+	textBytes   int
+	label       int // -1 for null
+	score       float64
+	scoreMicros int64 // score × 10⁶, what the JSON text is written from
+	hasScore    bool
+	tags        []uint8
+	hasTags     bool
+	source      int
+	lang        int
+	emb         [EmbeddingDim]float32
+	embQuanta   [EmbeddingDim]int32 // emb × 10⁴
 }
 
 var separators = [...]string{" ", ", ", ". "}
 
 type generator struct {
 	rng     *rand.Rand
+	pcg     *rand.PCG // rng's source, called directly in the hot loop
 	centers [8][EmbeddingDim]float32
 	id      int64
 	p       plan
 }
 
 func newGenerator(seed uint64) *generator {
-	g := &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	g := &generator{rng: rand.New(pcg), pcg: pcg}
 	for c := range g.centers {
 		for k := range g.centers[c] {
 			g.centers[c][k] = g.rng.Float32()*2 - 1
@@ -134,8 +138,7 @@ func pick(x uint64) (*word, uint8) {
 	switch {
 	case group < 962:
 		// Zipf-like: squaring a uniform favours the first words.
-		uf := float64(u) / (1 << 20)
-		i := int(uf * uf * float64(len(commonWords)))
+		i := int(u * u * uint64(len(commonWords)) >> 40)
 		return &commonWords[i], sepOf(x)
 	case group < 1000:
 		list = accentedWords
@@ -159,7 +162,34 @@ func sepOf(x uint64) uint8 {
 	return 0
 }
 
-func quantize(v float64, scale float64) float64 { return math.Round(v*scale) / scale }
+// appendDecimal appends q/10^decimals in the shortest decimal form: no
+// exponent, no trailing zeros, "0" for zero.
+func appendDecimal(b []byte, q int64, decimals int) []byte {
+	if q < 0 {
+		b = append(b, '-')
+		q = -q
+	}
+	scale := int64(1)
+	for range decimals {
+		scale *= 10
+	}
+	b = strconv.AppendInt(b, q/scale, 10)
+	frac := q % scale
+	if frac == 0 {
+		return b
+	}
+	for frac%10 == 0 {
+		frac /= 10
+		decimals--
+	}
+	b = append(b, '.')
+	var digits [20]byte
+	for i := decimals - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(b, digits[:decimals]...)
+}
 
 // next generates the next row into g.p. The draws happen in a fixed order;
 // changing it changes every dataset.
@@ -174,7 +204,7 @@ func (g *generator) next() *plan {
 	p.words, p.seps = p.words[:0], p.seps[:0]
 	runes, size := 0, 0
 	for runes < target {
-		w, sep := pick(r.Uint64())
+		w, sep := pick(g.pcg.Uint64()) // same draw as r.Uint64(), without the interface call
 		add, addBytes := w.runes, len(w.raw)
 		if len(p.words) > 0 {
 			add += len(separators[sep])
@@ -205,7 +235,8 @@ func (g *generator) next() *plan {
 	// Score: 5% null, six decimals.
 	p.hasScore = r.Float64() >= 0.05
 	if p.hasScore {
-		p.score = quantize(r.Float64(), 1e6)
+		p.scoreMicros = r.Int64N(1_000_001)
+		p.score = float64(p.scoreMicros) / 1e6
 	}
 	// Tags: 5% null, otherwise 0–5 distinct tags.
 	p.hasTags = r.Float64() >= 0.05
@@ -228,7 +259,11 @@ func (g *generator) next() *plan {
 	}
 	for k := range p.emb {
 		v := float64(g.centers[c][k]) + float64(r.Float32()-0.5)
-		p.emb[k] = float32(quantize(v, 1e4))
+		q := int32(math.Round(v * 1e4))
+		p.embQuanta[k] = q
+		// One correctly rounded float32 division: the same float32 that
+		// parsing the JSON text of q/10⁴ gives.
+		p.emb[k] = float32(q) / 1e4
 	}
 	return p
 }
@@ -278,7 +313,7 @@ func appendJSON(b []byte, p *plan) []byte {
 	}
 	b = append(b, `,"score":`...)
 	if p.hasScore {
-		b = strconv.AppendFloat(b, p.score, 'g', -1, 64)
+		b = appendDecimal(b, p.scoreMicros, 6)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -302,11 +337,11 @@ func appendJSON(b []byte, p *plan) []byte {
 	b = append(b, `,"len":`...)
 	b = strconv.AppendInt(b, int64(p.textBytes), 10)
 	b = append(b, `},"embedding":[`...)
-	for k, v := range p.emb {
+	for k, v := range p.embQuanta {
 		if k > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+		b = appendDecimal(b, int64(v), 4)
 	}
 	return append(b, "]}\n"...)
 }

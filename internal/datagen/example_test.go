@@ -28,6 +28,6 @@ func ExampleWriteJSONL() {
 	}
 	fmt.Println(n, "row")
 	// Output:
-	// {"id":0,"text":"as on day went been went next at. São by. study a now be. things. only again kind, different. the is","label":"business","score":0.376516,"tags":[],"meta":{"source":"code","lang":"es","len":101},"embedding":[-0.565,0.4514,-1.0382,0.7194,0.9057,0.8415,0.119,0.392,0.754,-0.4282,-0.1879,0.0642,0.3387,0.6875,0.443,-0.1337]}
+	// {"id":0,"text":"as on day went been went next at. São by. study a now be. things. only again kind, different. the is","label":"business","score":0.606141,"tags":[],"meta":{"source":"code","lang":"es","len":101},"embedding":[-0.565,0.4514,-1.0382,0.7194,0.9057,0.8415,0.119,0.392,0.754,-0.4282,-0.1879,0.0642,0.3387,0.6875,0.443,-0.1337]}
 	// 1 row
 }
