@@ -464,27 +464,45 @@ func Batches(mem memory.Allocator, cfg Config, batchSize int) iter.Seq2[arrow.Re
 			return
 		}
 		defer b.Release()
+		// Rows are gathered per batch and appended at once, so the builder
+		// can size its buffers before copying.
+		chunk := make([]Row, 0, min(batchSize, 8192))
+		flush := func() error {
+			err := b.AppendRows(chunk)
+			clear(chunk)
+			chunk = chunk[:0]
+			return err
+		}
 		emit := func() bool {
+			if err := flush(); err != nil {
+				yield(nil, err)
+				return false
+			}
 			batch := b.NewBatch()
 			defer batch.Release()
 			return yield(batch, nil)
 		}
-		var r Row
-		stopped := false
+		stopped, pending := false, 0
 		run(cfg, false, func(p *plan, _ []byte) bool {
-			p.fill(&r)
-			if err := b.Append(r); err != nil {
-				yield(nil, err)
-				stopped = true
-				return false
-			}
-			if b.NumRows() >= batchSize && !emit() {
-				stopped = true
-				return false
+			chunk = append(chunk, Row{})
+			p.fill(&chunk[len(chunk)-1])
+			pending++
+			if pending == batchSize {
+				pending = 0
+				if !emit() {
+					stopped = true
+					return false
+				}
+			} else if len(chunk) == cap(chunk) {
+				if err := flush(); err != nil {
+					yield(nil, err)
+					stopped = true
+					return false
+				}
 			}
 			return true
 		})
-		if !stopped && b.NumRows() > 0 {
+		if !stopped && pending > 0 {
 			emit()
 		}
 	}
