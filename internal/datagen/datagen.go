@@ -20,8 +20,10 @@ import (
 	"iter"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -113,10 +115,17 @@ var separators = [...]string{" ", ", ", ". "}
 type generator struct {
 	rng     *rand.Rand
 	pcg     *rand.PCG // rng's source, called directly in the hot loop
+	seed    uint64
 	centers [8][EmbeddingDim]float32
 	id      int64
 	p       plan
 }
+
+// BlockRows is the number of rows generated from one random stream. Row
+// id's values depend only on the seed and on id, through the stream of its
+// block id/BlockRows, which is what lets WriteJSONL generate blocks in
+// parallel and still write the same bytes whatever the worker count.
+const BlockRows = 1024
 
 func newGenerator(seed uint64) *generator {
 	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
@@ -126,7 +135,25 @@ func newGenerator(seed uint64) *generator {
 			g.centers[c][k] = g.rng.Float32()*2 - 1
 		}
 	}
+	g.seed = seed
 	return g
+}
+
+// startBlock reseeds the generator for block b: the next row is
+// b*BlockRows.
+func (g *generator) startBlock(b int64) {
+	s1 := splitmix64(g.seed ^ splitmix64(uint64(b)+1))
+	g.pcg.Seed(s1, splitmix64(s1))
+	g.id = b * BlockRows
+}
+
+// splitmix64 is a 64-bit mixing function (Steele, Lea and Flood's
+// SplitMix64 finalizer): nearby inputs give unrelated outputs.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // pick chooses a vocabulary word from one random draw: bits 0–9 choose the
@@ -388,6 +415,9 @@ func run(cfg Config, wantJSON bool, fn func(p *plan, line []byte) bool) {
 		if bySize && total >= cfg.Bytes {
 			return
 		}
+		if i%BlockRows == 0 {
+			g.startBlock(i / BlockRows)
+		}
 		p := g.next()
 		if wantJSON || bySize {
 			line = appendJSON(line[:0], p)
@@ -405,21 +435,129 @@ func run(cfg Config, wantJSON bool, fn func(p *plan, line []byte) bool) {
 }
 
 // WriteJSONL writes the rows of cfg to w as JSON Lines and returns how many
-// it wrote. It buffers internally (1 MiB) and flushes before returning; it
-// does not close w. Memory use is bounded whatever the size. The error is
-// the first write error, or an invalid Config.
+// it wrote. Blocks of BlockRows rows are generated on GOMAXPROCS goroutines
+// and written in order, so the output does not depend on the worker count.
+// It buffers internally (a few MiB per worker, whatever the size) and
+// flushes before returning; it does not close w. The error is the first
+// write error, or an invalid Config.
 func WriteJSONL(w io.Writer, cfg Config) (rows int64, err error) {
 	if err := cfg.validate(); err != nil {
 		return 0, err
 	}
+	return writeJSONL(w, cfg, runtime.GOMAXPROCS(0))
+}
+
+// block is the JSON text of one block's rows and where each line ends.
+type block struct {
+	text []byte
+	ends []int
+}
+
+func writeJSONL(w io.Writer, cfg Config, workers int) (rows int64, err error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	run(cfg, true, func(_ *plan, line []byte) bool {
-		if _, err = bw.Write(line); err != nil {
-			return false
+	if workers <= 1 || cfg.Rows > 0 && cfg.Rows <= BlockRows {
+		run(cfg, true, func(_ *plan, line []byte) bool {
+			if _, err = bw.Write(line); err != nil {
+				return false
+			}
+			rows++
+			return true
+		})
+		if err != nil {
+			return rows, err
 		}
-		rows++
-		return true
-	})
+		return rows, bw.Flush()
+	}
+
+	// An ordered pipeline: the dispatcher hands block numbers to workers
+	// and queues each block's result channel; the writer below takes the
+	// results in queue order.
+	done := make(chan struct{})
+	type job struct {
+		b   int64
+		out chan *block
+	}
+	queue := make(chan job, 2*workers)
+	work := make(chan job)
+	var wg sync.WaitGroup
+	blocks := int64(-1) // unbounded when sizing by bytes
+	if cfg.Rows > 0 {
+		blocks = (cfg.Rows + BlockRows - 1) / BlockRows
+	}
+	wg.Add(1)
+	go func() { // dispatcher
+		defer wg.Done()
+		defer close(work)
+		defer close(queue)
+		for b := int64(0); blocks < 0 || b < blocks; b++ {
+			j := job{b, make(chan *block, 1)}
+			select {
+			case queue <- j:
+			case <-done:
+				return
+			}
+			select {
+			case work <- j:
+			case <-done:
+				return
+			}
+		}
+	}()
+	pool := sync.Pool{New: func() any { return &block{} }}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := newGenerator(cfg.Seed)
+			for j := range work {
+				blk := pool.Get().(*block)
+				blk.text, blk.ends = blk.text[:0], blk.ends[:0]
+				g.startBlock(j.b)
+				n := int64(BlockRows)
+				if cfg.Rows > 0 {
+					n = min(n, cfg.Rows-j.b*BlockRows)
+				}
+				for range n {
+					blk.text = appendJSON(blk.text, g.next())
+					blk.ends = append(blk.ends, len(blk.text))
+				}
+				j.out <- blk // buffered: never blocks
+			}
+		}()
+	}
+	var total int64
+	stop := false
+	for j := range queue {
+		blk := <-j.out
+		text, n := blk.text, len(blk.ends)
+		if cfg.Rows == 0 {
+			// Keep the rows that fit in the byte budget.
+			n = 0
+			for n < len(blk.ends) && total+int64(blk.ends[n]) <= cfg.Bytes {
+				n++
+			}
+			if n > 0 {
+				text = text[:blk.ends[n-1]]
+			} else {
+				text = text[:0]
+			}
+			stop = n < len(blk.ends)
+		}
+		if _, err = bw.Write(text); err != nil {
+			stop = true
+		} else {
+			rows += int64(n)
+			total += int64(len(text))
+		}
+		pool.Put(blk)
+		if stop {
+			break
+		}
+	}
+	// Result channels are buffered, so workers never wait on the writer:
+	// stopping the dispatcher is enough for every goroutine to end.
+	close(done)
+	wg.Wait()
 	if err != nil {
 		return rows, err
 	}

@@ -390,3 +390,39 @@ func TestAppendDecimal(t *testing.T) {
 		require.Equal(t, float64(q)/1e6, v, "%s", s)
 	}
 }
+
+// TestWorkersDoNotChangeOutput runs the parallel writer with several worker
+// counts, by rows and by size, stopping mid-block and on block boundaries.
+func TestWorkersDoNotChangeOutput(t *testing.T) {
+	for _, cfg := range []Config{
+		{Seed: 2, Rows: 1},
+		{Seed: 2, Rows: BlockRows},
+		{Seed: 2, Rows: 3*BlockRows + 17},
+		{Seed: 2, Bytes: 2_500_000},
+		{Seed: 2, Bytes: 1000},
+	} {
+		var ref []byte
+		for _, workers := range []int{1, 2, 3, 8} {
+			var buf bytes.Buffer
+			n, err := writeJSONL(&buf, cfg, workers)
+			require.NoError(t, err)
+			assert.Equal(t, int64(bytes.Count(buf.Bytes(), []byte("\n"))), n)
+			if ref == nil {
+				ref = buf.Bytes()
+				continue
+			}
+			require.True(t, bytes.Equal(ref, buf.Bytes()), "%+v with %d workers", cfg, workers)
+		}
+		if cfg.Rows > 0 {
+			assert.Equal(t, cfg.Rows, int64(bytes.Count(ref, []byte("\n"))))
+		}
+	}
+}
+
+func TestParallelWriteError(t *testing.T) {
+	for _, workers := range []int{2, 4} {
+		n, err := writeJSONL(&failWriter{after: 2}, Config{Seed: 1, Bytes: 50_000_000}, workers)
+		assert.ErrorIs(t, err, errDiskFull)
+		assert.Less(t, n, int64(50_000))
+	}
+}
