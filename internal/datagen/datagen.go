@@ -9,8 +9,11 @@
 //
 // The same Config gives the same rows through every API: WriteJSONL (fast,
 // hand-written JSON), Rows (Go structs) and Batches (Arrow record batches).
-// Generation uses math/rand/v2's PCG seeded from Config.Seed, so the output
-// is identical on every machine and Go release that keeps PCG's algorithm.
+// Generation uses math/rand/v2's PCG: each block of BlockRows rows draws
+// from its own stream, seeded from Config.Seed and the block number, so the
+// output is identical on every machine, for any worker count, and on every
+// Go release that keeps PCG's algorithm. testdata/sample.jsonl (seed 1,
+// 1000 rows) is checked against the generator by TestSampleGolden.
 package datagen
 
 import (
@@ -121,10 +124,10 @@ type generator struct {
 	p       plan
 }
 
-// BlockRows is the number of rows generated from one random stream. Row
-// id's values depend only on the seed and on id, through the stream of its
-// block id/BlockRows, which is what lets WriteJSONL generate blocks in
-// parallel and still write the same bytes whatever the worker count.
+// BlockRows is the number of rows generated from one random stream. The
+// rows of block b (ids b*BlockRows onwards) depend only on the seed and b,
+// which is what lets WriteJSONL generate blocks in parallel and still write
+// the same bytes whatever the worker count.
 const BlockRows = 1024
 
 func newGenerator(seed uint64) *generator {
