@@ -9,8 +9,11 @@
 //
 // The same Config gives the same rows through every API: WriteJSONL (fast,
 // hand-written JSON), Rows (Go structs) and Batches (Arrow record batches).
-// Generation uses math/rand/v2's PCG seeded from Config.Seed, so the output
-// is identical on every machine and Go release that keeps PCG's algorithm.
+// Generation uses math/rand/v2's PCG: each block of BlockRows rows draws
+// from its own stream, seeded from Config.Seed and the block number, so the
+// output is identical on every machine, for any worker count, and on every
+// Go release that keeps PCG's algorithm. testdata/sample.jsonl (seed 1,
+// 1000 rows) is checked against the generator by TestSampleGolden.
 package datagen
 
 import (
@@ -20,8 +23,10 @@ import (
 	"iter"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
@@ -92,37 +97,66 @@ func (c Config) validate() error {
 // plan is one generated row before it is rendered as JSON or as a Row.
 // Both renderings read the same plan, so they cannot disagree.
 type plan struct {
-	id        int64
-	words     []*word
-	seps      []uint8 // separator before words[i], i ≥ 1
-	textBytes int
-	label     int // -1 for null
-	score     float64
-	hasScore  bool
-	tags      []uint8
-	hasTags   bool
-	source    int
-	lang      int
-	emb       [EmbeddingDim]float32
+	id          int64
+	words       []*word
+	seps        []uint8 // separator before words[i], i ≥ 1
+	textBytes   int
+	label       int // -1 for null
+	score       float64
+	scoreMicros int64 // score × 10⁶, what the JSON text is written from
+	hasScore    bool
+	tags        []uint8
+	hasTags     bool
+	source      int
+	lang        int
+	emb         [EmbeddingDim]float32
+	embQuanta   [EmbeddingDim]int32 // emb × 10⁴
 }
 
 var separators = [...]string{" ", ", ", ". "}
 
 type generator struct {
 	rng     *rand.Rand
+	pcg     *rand.PCG // rng's source, called directly in the hot loop
+	seed    uint64
 	centers [8][EmbeddingDim]float32
 	id      int64
 	p       plan
 }
 
+// BlockRows is the number of rows generated from one random stream. The
+// rows of block b (ids b*BlockRows onwards) depend only on the seed and b,
+// which is what lets WriteJSONL generate blocks in parallel and still write
+// the same bytes whatever the worker count.
+const BlockRows = 1024
+
 func newGenerator(seed uint64) *generator {
-	g := &generator{rng: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))}
+	pcg := rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)
+	g := &generator{rng: rand.New(pcg), pcg: pcg}
 	for c := range g.centers {
 		for k := range g.centers[c] {
 			g.centers[c][k] = g.rng.Float32()*2 - 1
 		}
 	}
+	g.seed = seed
 	return g
+}
+
+// startBlock reseeds the generator for block b: the next row is
+// b*BlockRows.
+func (g *generator) startBlock(b int64) {
+	s1 := splitmix64(g.seed ^ splitmix64(uint64(b)+1))
+	g.pcg.Seed(s1, splitmix64(s1))
+	g.id = b * BlockRows
+}
+
+// splitmix64 is a 64-bit mixing function (Steele, Lea and Flood's
+// SplitMix64 finalizer): nearby inputs give unrelated outputs.
+func splitmix64(x uint64) uint64 {
+	x += 0x9e3779b97f4a7c15
+	x = (x ^ x>>30) * 0xbf58476d1ce4e5b9
+	x = (x ^ x>>27) * 0x94d049bb133111eb
+	return x ^ x>>31
 }
 
 // pick chooses a vocabulary word from one random draw: bits 0–9 choose the
@@ -134,8 +168,7 @@ func pick(x uint64) (*word, uint8) {
 	switch {
 	case group < 962:
 		// Zipf-like: squaring a uniform favours the first words.
-		uf := float64(u) / (1 << 20)
-		i := int(uf * uf * float64(len(commonWords)))
+		i := int(u * u * uint64(len(commonWords)) >> 40)
 		return &commonWords[i], sepOf(x)
 	case group < 1000:
 		list = accentedWords
@@ -159,7 +192,34 @@ func sepOf(x uint64) uint8 {
 	return 0
 }
 
-func quantize(v float64, scale float64) float64 { return math.Round(v*scale) / scale }
+// appendDecimal appends q/10^decimals in the shortest decimal form: no
+// exponent, no trailing zeros, "0" for zero.
+func appendDecimal(b []byte, q int64, decimals int) []byte {
+	if q < 0 {
+		b = append(b, '-')
+		q = -q
+	}
+	scale := int64(1)
+	for range decimals {
+		scale *= 10
+	}
+	b = strconv.AppendInt(b, q/scale, 10)
+	frac := q % scale
+	if frac == 0 {
+		return b
+	}
+	for frac%10 == 0 {
+		frac /= 10
+		decimals--
+	}
+	b = append(b, '.')
+	var digits [20]byte
+	for i := decimals - 1; i >= 0; i-- {
+		digits[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	return append(b, digits[:decimals]...)
+}
 
 // next generates the next row into g.p. The draws happen in a fixed order;
 // changing it changes every dataset.
@@ -174,7 +234,7 @@ func (g *generator) next() *plan {
 	p.words, p.seps = p.words[:0], p.seps[:0]
 	runes, size := 0, 0
 	for runes < target {
-		w, sep := pick(r.Uint64())
+		w, sep := pick(g.pcg.Uint64()) // same draw as r.Uint64(), without the interface call
 		add, addBytes := w.runes, len(w.raw)
 		if len(p.words) > 0 {
 			add += len(separators[sep])
@@ -205,7 +265,8 @@ func (g *generator) next() *plan {
 	// Score: 5% null, six decimals.
 	p.hasScore = r.Float64() >= 0.05
 	if p.hasScore {
-		p.score = quantize(r.Float64(), 1e6)
+		p.scoreMicros = r.Int64N(1_000_001)
+		p.score = float64(p.scoreMicros) / 1e6
 	}
 	// Tags: 5% null, otherwise 0–5 distinct tags.
 	p.hasTags = r.Float64() >= 0.05
@@ -228,7 +289,11 @@ func (g *generator) next() *plan {
 	}
 	for k := range p.emb {
 		v := float64(g.centers[c][k]) + float64(r.Float32()-0.5)
-		p.emb[k] = float32(quantize(v, 1e4))
+		q := int32(math.Round(v * 1e4))
+		p.embQuanta[k] = q
+		// One correctly rounded float32 division: the same float32 that
+		// parsing the JSON text of q/10⁴ gives.
+		p.emb[k] = float32(q) / 1e4
 	}
 	return p
 }
@@ -278,7 +343,7 @@ func appendJSON(b []byte, p *plan) []byte {
 	}
 	b = append(b, `,"score":`...)
 	if p.hasScore {
-		b = strconv.AppendFloat(b, p.score, 'g', -1, 64)
+		b = appendDecimal(b, p.scoreMicros, 6)
 	} else {
 		b = append(b, "null"...)
 	}
@@ -302,11 +367,11 @@ func appendJSON(b []byte, p *plan) []byte {
 	b = append(b, `,"len":`...)
 	b = strconv.AppendInt(b, int64(p.textBytes), 10)
 	b = append(b, `},"embedding":[`...)
-	for k, v := range p.emb {
+	for k, v := range p.embQuanta {
 		if k > 0 {
 			b = append(b, ',')
 		}
-		b = strconv.AppendFloat(b, float64(v), 'g', -1, 32)
+		b = appendDecimal(b, int64(v), 4)
 	}
 	return append(b, "]}\n"...)
 }
@@ -353,6 +418,9 @@ func run(cfg Config, wantJSON bool, fn func(p *plan, line []byte) bool) {
 		if bySize && total >= cfg.Bytes {
 			return
 		}
+		if i%BlockRows == 0 {
+			g.startBlock(i / BlockRows)
+		}
 		p := g.next()
 		if wantJSON || bySize {
 			line = appendJSON(line[:0], p)
@@ -370,21 +438,129 @@ func run(cfg Config, wantJSON bool, fn func(p *plan, line []byte) bool) {
 }
 
 // WriteJSONL writes the rows of cfg to w as JSON Lines and returns how many
-// it wrote. It buffers internally (1 MiB) and flushes before returning; it
-// does not close w. Memory use is bounded whatever the size. The error is
-// the first write error, or an invalid Config.
+// it wrote. Blocks of BlockRows rows are generated on GOMAXPROCS goroutines
+// and written in order, so the output does not depend on the worker count.
+// It buffers internally (a few MiB per worker, whatever the size) and
+// flushes before returning; it does not close w. The error is the first
+// write error, or an invalid Config.
 func WriteJSONL(w io.Writer, cfg Config) (rows int64, err error) {
 	if err := cfg.validate(); err != nil {
 		return 0, err
 	}
+	return writeJSONL(w, cfg, runtime.GOMAXPROCS(0))
+}
+
+// block is the JSON text of one block's rows and where each line ends.
+type block struct {
+	text []byte
+	ends []int
+}
+
+func writeJSONL(w io.Writer, cfg Config, workers int) (rows int64, err error) {
 	bw := bufio.NewWriterSize(w, 1<<20)
-	run(cfg, true, func(_ *plan, line []byte) bool {
-		if _, err = bw.Write(line); err != nil {
-			return false
+	if workers <= 1 || cfg.Rows > 0 && cfg.Rows <= BlockRows {
+		run(cfg, true, func(_ *plan, line []byte) bool {
+			if _, err = bw.Write(line); err != nil {
+				return false
+			}
+			rows++
+			return true
+		})
+		if err != nil {
+			return rows, err
 		}
-		rows++
-		return true
-	})
+		return rows, bw.Flush()
+	}
+
+	// An ordered pipeline: the dispatcher hands block numbers to workers
+	// and queues each block's result channel; the writer below takes the
+	// results in queue order.
+	done := make(chan struct{})
+	type job struct {
+		b   int64
+		out chan *block
+	}
+	queue := make(chan job, 2*workers)
+	work := make(chan job)
+	var wg sync.WaitGroup
+	blocks := int64(-1) // unbounded when sizing by bytes
+	if cfg.Rows > 0 {
+		blocks = (cfg.Rows + BlockRows - 1) / BlockRows
+	}
+	wg.Add(1)
+	go func() { // dispatcher
+		defer wg.Done()
+		defer close(work)
+		defer close(queue)
+		for b := int64(0); blocks < 0 || b < blocks; b++ {
+			j := job{b, make(chan *block, 1)}
+			select {
+			case queue <- j:
+			case <-done:
+				return
+			}
+			select {
+			case work <- j:
+			case <-done:
+				return
+			}
+		}
+	}()
+	pool := sync.Pool{New: func() any { return &block{} }}
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := newGenerator(cfg.Seed)
+			for j := range work {
+				blk := pool.Get().(*block)
+				blk.text, blk.ends = blk.text[:0], blk.ends[:0]
+				g.startBlock(j.b)
+				n := int64(BlockRows)
+				if cfg.Rows > 0 {
+					n = min(n, cfg.Rows-j.b*BlockRows)
+				}
+				for range n {
+					blk.text = appendJSON(blk.text, g.next())
+					blk.ends = append(blk.ends, len(blk.text))
+				}
+				j.out <- blk // buffered: never blocks
+			}
+		}()
+	}
+	var total int64
+	stop := false
+	for j := range queue {
+		blk := <-j.out
+		text, n := blk.text, len(blk.ends)
+		if cfg.Rows == 0 {
+			// Keep the rows that fit in the byte budget.
+			n = 0
+			for n < len(blk.ends) && total+int64(blk.ends[n]) <= cfg.Bytes {
+				n++
+			}
+			if n > 0 {
+				text = text[:blk.ends[n-1]]
+			} else {
+				text = text[:0]
+			}
+			stop = n < len(blk.ends)
+		}
+		if _, err = bw.Write(text); err != nil {
+			stop = true
+		} else {
+			rows += int64(n)
+			total += int64(len(text))
+		}
+		pool.Put(blk)
+		if stop {
+			break
+		}
+	}
+	// Result channels are buffered, so workers never wait on the writer:
+	// stopping the dispatcher is enough for every goroutine to end.
+	close(done)
+	wg.Wait()
 	if err != nil {
 		return rows, err
 	}
@@ -429,27 +605,45 @@ func Batches(mem memory.Allocator, cfg Config, batchSize int) iter.Seq2[arrow.Re
 			return
 		}
 		defer b.Release()
+		// Rows are gathered per batch and appended at once, so the builder
+		// can size its buffers before copying.
+		chunk := make([]Row, 0, min(batchSize, 8192))
+		flush := func() error {
+			err := b.AppendRows(chunk)
+			clear(chunk)
+			chunk = chunk[:0]
+			return err
+		}
 		emit := func() bool {
+			if err := flush(); err != nil {
+				yield(nil, err)
+				return false
+			}
 			batch := b.NewBatch()
 			defer batch.Release()
 			return yield(batch, nil)
 		}
-		var r Row
-		stopped := false
+		stopped, pending := false, 0
 		run(cfg, false, func(p *plan, _ []byte) bool {
-			p.fill(&r)
-			if err := b.Append(r); err != nil {
-				yield(nil, err)
-				stopped = true
-				return false
-			}
-			if b.NumRows() >= batchSize && !emit() {
-				stopped = true
-				return false
+			chunk = append(chunk, Row{})
+			p.fill(&chunk[len(chunk)-1])
+			pending++
+			if pending == batchSize {
+				pending = 0
+				if !emit() {
+					stopped = true
+					return false
+				}
+			} else if len(chunk) == cap(chunk) {
+				if err := flush(); err != nil {
+					yield(nil, err)
+					stopped = true
+					return false
+				}
 			}
 			return true
 		})
-		if !stopped && b.NumRows() > 0 {
+		if !stopped && pending > 0 {
 			emit()
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -361,4 +362,67 @@ func TestSampleThroughArrowJSON(t *testing.T) {
 	}
 	require.NoError(t, rdr.Err())
 	require.Equal(t, slices.Collect(Rows(sampleConfig)), got)
+}
+
+// TestAppendDecimal checks that the JSON text of embeddings and scores
+// parses back to exactly the float the rows hold.
+func TestAppendDecimal(t *testing.T) {
+	for _, tt := range []struct {
+		q    int64
+		d    int
+		want string
+	}{
+		{0, 4, "0"}, {1190, 4, "0.119"}, {-5, 4, "-0.0005"}, {10000, 4, "1"},
+		{-15001, 4, "-1.5001"}, {1_000_000, 6, "1"}, {123456, 6, "0.123456"}, {100, 6, "0.0001"},
+	} {
+		assert.Equal(t, tt.want, string(appendDecimal(nil, tt.q, tt.d)), "%d/10^%d", tt.q, tt.d)
+	}
+	for q := int64(-20000); q <= 20000; q++ {
+		s := string(appendDecimal(nil, q, 4))
+		v, err := strconv.ParseFloat(s, 32)
+		require.NoError(t, err)
+		require.Equal(t, float32(q)/1e4, float32(v), "%s", s)
+	}
+	for q := int64(0); q <= 1_000_000; q += 7 {
+		s := string(appendDecimal(nil, q, 6))
+		v, err := strconv.ParseFloat(s, 64)
+		require.NoError(t, err)
+		require.Equal(t, float64(q)/1e6, v, "%s", s)
+	}
+}
+
+// TestWorkersDoNotChangeOutput runs the parallel writer with several worker
+// counts, by rows and by size, stopping mid-block and on block boundaries.
+func TestWorkersDoNotChangeOutput(t *testing.T) {
+	for _, cfg := range []Config{
+		{Seed: 2, Rows: 1},
+		{Seed: 2, Rows: BlockRows},
+		{Seed: 2, Rows: 3*BlockRows + 17},
+		{Seed: 2, Bytes: 2_500_000},
+		{Seed: 2, Bytes: 1000},
+	} {
+		var ref []byte
+		for _, workers := range []int{1, 2, 3, 8} {
+			var buf bytes.Buffer
+			n, err := writeJSONL(&buf, cfg, workers)
+			require.NoError(t, err)
+			assert.Equal(t, int64(bytes.Count(buf.Bytes(), []byte("\n"))), n)
+			if ref == nil {
+				ref = buf.Bytes()
+				continue
+			}
+			require.True(t, bytes.Equal(ref, buf.Bytes()), "%+v with %d workers", cfg, workers)
+		}
+		if cfg.Rows > 0 {
+			assert.Equal(t, cfg.Rows, int64(bytes.Count(ref, []byte("\n"))))
+		}
+	}
+}
+
+func TestParallelWriteError(t *testing.T) {
+	for _, workers := range []int{2, 4} {
+		n, err := writeJSONL(&failWriter{after: 2}, Config{Seed: 1, Bytes: 50_000_000}, workers)
+		assert.ErrorIs(t, err, errDiskFull)
+		assert.Less(t, n, int64(50_000))
+	}
 }

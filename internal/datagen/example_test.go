@@ -16,9 +16,9 @@ func ExampleRows() {
 		fmt.Printf("id=%d label=%s tags=%q len=%d\n", r.ID, label, r.Tags, r.Meta.Len)
 	}
 	// Output:
-	// id=0 label=health tags=[] len=91
-	// id=1 label=technology tags=["quote"] len=104
-	// id=2 label=health tags=["clean" "history" "list" "recipe"] len=443
+	// id=0 label=business tags=["quote" "review" "travel" "recipe"] len=76
+	// id=1 label=entertainment tags=["faq" "translated" "clean" "long"] len=643
+	// id=2 label=technology tags=[] len=279
 }
 
 func ExampleWriteJSONL() {
@@ -28,6 +28,6 @@ func ExampleWriteJSONL() {
 	}
 	fmt.Println(n, "row")
 	// Output:
-	// {"id":0,"text":"as on day went been went next at. São by. study a now be. things. only again kind, different. the is","label":"business","score":0.376516,"tags":[],"meta":{"source":"code","lang":"es","len":101},"embedding":[-0.565,0.4514,-1.0382,0.7194,0.9057,0.8415,0.119,0.392,0.754,-0.4282,-0.1879,0.0642,0.3387,0.6875,0.443,-0.1337]}
+	// {"id":0,"text":"the the write before, the my can years set picture now out, by","label":"technology","score":0.432574,"tags":["history","short"],"meta":{"source":"books","lang":"es","len":62},"embedding":[0.3094,-0.0171,0.2422,-0.9545,-0.3823,0.7528,0.3192,0.6047,-0.8332,-0.791,-0.6033,-0.2153,-0.009,-0.002,-0.2174,0.0808]}
 	// 1 row
 }
