@@ -403,14 +403,6 @@ func TestParquetProjectionAndRowGroups(t *testing.T) {
 	})
 }
 
-func fieldNames(s *arrow.Schema) []string {
-	var out []string
-	for _, f := range s.Fields() {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
 func TestParquetBadInput(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)

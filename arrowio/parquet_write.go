@@ -177,7 +177,7 @@ func (pw *parquetWriter) Write(batch arrow.RecordBatch) error {
 	if n == 0 {
 		return nil
 	}
-	rowBytes := max(1, batchBytes(batch)/n)
+	rowBytes := max(1, BatchBytes(batch)/n)
 	for off := int64(0); off < n; {
 		room := pw.cfg.RowGroupSize - pw.pendingRows
 		room = min(room, max(1, (ParquetRowGroupBytes-pw.pendingSize)/rowBytes))
@@ -446,29 +446,6 @@ func shiftPtr(p *int64, shift int64) {
 	if p != nil {
 		*p += shift
 	}
-}
-
-// batchBytes is the size of the buffers batch references (whole buffers,
-// even for a slice).
-func batchBytes(batch arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range batch.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, b := range d.Buffers() {
-		if b != nil {
-			n += int64(b.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	return n
 }
 
 // Fixed-size lists: pqarrow (v18.8.0) refuses to write a fixed_size_list

@@ -53,12 +53,12 @@ data; JSONL and CSV are scanned.`,
 				_, err = fmt.Fprintln(env.Stdout, total)
 				return err
 			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			width := len(fmt.Sprint(total))
 			for _, c := range counts {
-				fmt.Fprintf(tw, "%d\t%s\t\n", c.Rows, c.Path)
+				fmt.Fprintf(env.Stdout, "%*d  %s\n", width, c.Rows, c.Path)
 			}
-			fmt.Fprintf(tw, "%d\ttotal\t\n", total)
-			return tw.Flush()
+			_, err = fmt.Fprintf(env.Stdout, "%*d  total\n", width, total)
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
