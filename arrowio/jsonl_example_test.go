@@ -3,7 +3,10 @@ package arrowio_test
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/spf13/afero"
 )
@@ -43,4 +46,66 @@ func ExampleOpenJSONL() {
 	//     - extra: type=struct<k: bool nullable>, nullable
 	// 2 rows: [1 2] [4.5 3] [["a"] []]
 	// bad.jsonl:2:9: syntax error: invalid character '}' looking for beginning of object key string
+}
+
+func ExampleInferJSONLSchema() {
+	in := strings.NewReader(`{"id":1,"score":2,"meta":{"a":true}}
+{"id":2,"score":2.5,"meta":{"b":"x"},"tags":[]}
+{"id":"3"}
+`)
+	s, err := arrowio.InferJSONLSchema(in)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, f := range s.Fields() {
+		fmt.Printf("%s: %s\n", f.Name, f.Type)
+	}
+
+	_, err = arrowio.InferJSONLSchema(strings.NewReader("{\"id\":1}\n{\"id\":\"3\"}\n"),
+		arrowio.WithMixedTypes(arrowio.MixedError))
+	fmt.Println(err)
+	// Output:
+	// id: utf8
+	// score: float64
+	// meta: struct<a: bool nullable, b: utf8 nullable>
+	// tags: list<item: null, nullable>
+	// <input>:2:7 (column "id"): schema mismatch: field "id": mixed kinds int and string
+}
+
+func ExampleNewWriter_jsonl() {
+	fsys := afero.NewMemMapFs()
+	_ = afero.WriteFile(fsys, "in.jsonl", []byte(`{"when":"2024-05-01T12:00:00Z","v":0.5,"raw":"aGk="}`+"\n"), 0o644)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "when", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}, Nullable: true},
+		{Name: "v", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+		{Name: "raw", Type: arrow.BinaryTypes.Binary, Nullable: true},
+	}, nil)
+	r, err := arrowio.OpenJSONL(fsys, "in.jsonl", arrowio.WithSchema(schema))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer r.Close()
+	w, err := arrowio.NewWriter(os.Stdout, schema, arrowio.WithOutputFormat(arrowio.FormatJSONL, arrowio.CompressionNone))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Abort()
+	for batch, err := range r.Batches(context.Background()) {
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		if err := w.Write(batch); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	if err := w.Close(); err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// {"when":"2024-05-01T12:00:00Z","v":0.5,"raw":"aGk="}
 }
