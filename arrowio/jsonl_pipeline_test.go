@@ -135,6 +135,14 @@ func TestJSONLCompressedInputs(t *testing.T) {
 	if !errors.Is(gotErr, ErrCorrupt) {
 		t.Errorf("truncated gzip: got %v, want ErrCorrupt", gotErr)
 	}
+	// Not gzip at all, and not zstd at all.
+	afero.WriteFile(fsys, "plain.jsonl.gz", data[:100], 0o644)
+	afero.WriteFile(fsys, "plain.jsonl.zst", data[:100], 0o644)
+	for _, p := range []string{"plain.jsonl.gz", "plain.jsonl.zst"} {
+		if _, err := OpenJSONL(fsys, p); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %v, want ErrCorrupt", p, err)
+		}
+	}
 }
 
 func TestJSONLEarlyStopAndCancel(t *testing.T) {
