@@ -134,7 +134,8 @@ func TestParquetConformance(t *testing.T) {
 				assert.Contains(t, err.Error(), path)
 				return
 			}
-			cols := readColumnsJSON(t, fsys, path, mem)
+			_, slow := parquetSlow[name]
+			cols := readColumnsJSON(t, fsys, path, mem, !slow)
 			if check, ok := parquetExpect[name]; ok {
 				check(t, cols)
 			}
@@ -154,7 +155,7 @@ func TestParquetConformance(t *testing.T) {
 
 // readColumnsJSON reads the file at path through Open (checking the row
 // count against the footer) and returns each column's values as JSON.
-func readColumnsJSON(t *testing.T, fsys afero.Fs, path string, mem memory.Allocator) map[string]string {
+func readColumnsJSON(t *testing.T, fsys afero.Fs, path string, mem memory.Allocator, values bool) map[string]string {
 	t.Helper()
 	r, err := Open(fsys, path, WithAllocator(mem), WithBatchSize(1000))
 	require.NoError(t, err)
@@ -166,7 +167,7 @@ func readColumnsJSON(t *testing.T, fsys afero.Fs, path string, mem memory.Alloca
 	require.Equal(t, want, tbl.NumRows(), "rows read vs footer")
 	out := map[string]string{}
 	for i := range int(tbl.NumCols()) {
-		if tbl.NumRows() > 10000 {
+		if !values || tbl.NumRows() > 10000 {
 			continue // row count checked; values only for small files
 		}
 		a, err := array.Concatenate(tbl.Column(i).Data().Chunks(), mem)
