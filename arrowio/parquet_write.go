@@ -83,6 +83,7 @@ type parquetLeaf struct {
 
 type parquetRowGroupJob struct {
 	batches []arrow.RecordBatch
+	size    int64 // Arrow bytes of batches, to size the output buffer
 	done    chan struct{}
 	buf     []byte
 	md      *metadata.FileMetaData
@@ -205,7 +206,7 @@ func (pw *parquetWriter) flushPending() error {
 			return err
 		}
 	}
-	job := &parquetRowGroupJob{batches: pw.pending, done: make(chan struct{})}
+	job := &parquetRowGroupJob{batches: pw.pending, size: pw.pendingSize, done: make(chan struct{})}
 	pw.pending, pw.pendingRows, pw.pendingSize = nil, 0, 0
 	pw.inflight = append(pw.inflight, job)
 	go pw.encode(job)
@@ -223,6 +224,9 @@ func (pw *parquetWriter) encode(job *parquetRowGroupJob) {
 	}()
 	job.err = protect(func() error {
 		var buf bytes.Buffer
+		// Encoded data is rarely over half the Arrow size; growing a
+		// buffer by copying was a fifth of the encode time.
+		buf.Grow(int(job.size/2) + 4096)
 		fw, err := pqarrow.NewFileWriter(pw.enc, &buf, pw.props(pw.dictChoice(job.batches)), pqarrow.NewArrowWriterProperties())
 		if err != nil {
 			return err
@@ -230,18 +234,28 @@ func (pw *parquetWriter) encode(job *parquetRowGroupJob) {
 		if err := fw.AppendKeyValueMetadata("ARROW:schema", pw.stored); err != nil {
 			return err
 		}
+		// The row group is written column after column straight into buf
+		// (WriteTable), not through a buffered row group, which would
+		// hold every column chunk in its own growing buffer and copy it.
+		enc := make([]arrow.RecordBatch, 0, len(job.batches))
+		defer func() {
+			for _, b := range enc {
+				b.Release()
+			}
+		}()
 		for _, b := range job.batches {
 			eb, err := pw.toEncoding(b)
 			if err != nil {
 				fw.Close()
 				return err
 			}
-			err = fw.WriteBuffered(eb)
-			eb.Release()
-			if err != nil {
-				fw.Close()
-				return err
-			}
+			enc = append(enc, eb)
+		}
+		tbl := array.NewTableFromRecords(pw.enc, enc)
+		defer tbl.Release()
+		if err := fw.WriteTable(tbl, max(1, tbl.NumRows())); err != nil {
+			fw.Close()
+			return err
 		}
 		if err := fw.Close(); err != nil {
 			return err
