@@ -157,7 +157,10 @@ var benchFile = sync.OnceValues(func() ([]byte, error) {
 			return nil, err
 		}
 	}
-	return buf.Bytes(), w.Close()
+	if err := w.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 })
 
 func BenchmarkParquetRead(b *testing.B) {
