@@ -47,6 +47,7 @@ type ParquetReader struct {
 	fields     []int          // file field index of each output column
 	leaves     []map[int]bool // leaf column indices of each output column
 	int96      []int          // leaf index of each output column read as INT96, or -1
+	legacy     []bool         // output column is a legacy two-level list to unwrap
 	rowGroups  []int          // row groups Batches reads
 }
 
@@ -143,7 +144,14 @@ func (r *ParquetReader) resolveSchema() error {
 		all[i] = dropFieldIDs(all[i])
 	}
 	int96 := make([]int, len(all))
+	legacy := make([]bool, len(all))
+	root := r.pf.MetaData().Schema.Root()
 	for i, sf := range fields {
+		if i < root.NumFields() {
+			if dt, ok := legacyListElem(root.Field(i), all[i].Type); ok {
+				all[i].Type, legacy[i] = dt, true
+			}
+		}
 		int96[i] = -1
 		if len(sf.Children) == 0 && sf.IsLeaf() {
 			col := r.pf.MetaData().Schema.Column(sf.ColIndex)
@@ -186,8 +194,10 @@ func (r *ParquetReader) resolveSchema() error {
 
 	r.leaves = make([]map[int]bool, len(r.fields))
 	r.int96 = make([]int, len(r.fields))
+	r.legacy = make([]bool, len(r.fields))
 	for i, fi := range r.fields {
 		r.int96[i] = int96[fi]
+		r.legacy[i] = legacy[fi]
 		r.leaves[i] = map[int]bool{}
 		collectLeaves(&fields[fi], r.leaves[i])
 	}
@@ -347,7 +357,7 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 			if cr == nil {
 				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
 			}
-			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
 			return nil
 		})
 		if err != nil {
