@@ -28,11 +28,28 @@ const parquetMaxPageSize = 2 << 30
 
 // ParquetReader reads one Parquet file through pqarrow. Besides the Reader
 // methods it answers footer-only questions (row groups, column chunk
-// statistics, codecs, key-value metadata) without reading any data page.
+// statistics, codecs, key-value metadata, created_by) without reading any
+// data page.
 //
-// All reads go through the afero.File's ReadAt, one ReadAt per column chunk,
-// so remote filesystems (hubfs) are served with few range requests. A
-// ParquetReader is not safe for concurrent use; the caller must call Close.
+// All reads go through the afero.File's ReadAt, one ReadAt per column chunk
+// (arrow-go's BufferedStreamEnabled stays false), so remote filesystems
+// (hubfs) are served with few range requests; on files that are not an
+// *os.File the ReadAt calls are serialised, because afero's in-memory file
+// is not safe for concurrent ReadAt.
+//
+// Batches never span row groups. Top-level columns are decoded in parallel
+// on up to ReadConfig.Workers goroutines (default GOMAXPROCS); panics inside
+// arrow-go are recovered and reported as ErrCorrupt.
+//
+// Beyond plain pqarrow it reads: the legacy LZ4 codec in Hadoop, raw-block
+// and frame framing; empty compressed data pages; pages up to 2 GiB;
+// columns with logical types it does not know (as their physical type);
+// MAPs with optional keys (as list<struct<key, value>>); top-level INT96
+// timestamps (as timestamp[us], see parquet_int96.go); legacy two-level
+// lists. Encrypted files fail with an error wrapping ErrUnsupported.
+//
+// A ParquetReader is not safe for concurrent use; the caller must call
+// Close.
 type ParquetReader struct {
 	path string
 	cfg  ReadConfig

@@ -47,11 +47,18 @@ const parquetDictMaxRatio = 0.5
 // sequential writer with the same row-group boundaries would produce apart
 // from offsets, and any Parquet reader reads it.
 //
-// Settings (chosen by measurement, see BenchmarkParquetWrite): zstd level 3
-// unless WriteConfig.Level says otherwise, statistics on, the Arrow schema
-// stored (so fixed_size_list, large types and timestamps with time zones
-// round-trip), a REQUIRED root node, and dictionary encoding only for
-// columns whose sampled cardinality is low (never for floating point).
+// Settings: zstd at level 3 unless WriteConfig.Level says otherwise,
+// statistics on, the Arrow schema stored as ARROW:schema (so
+// fixed_size_list, large types and time zones round-trip), a REQUIRED root
+// node, and dictionary encoding only where the sampled cardinality is low
+// (never for floating point). Measured with BenchmarkParquetWrite (256K
+// rows of id, score, label, 200-byte text, 16-float embedding; 78 MB of
+// Arrow) on a loaded 2-core machine, in CPU seconds per file: zstd level 1
+// 0.47 s for 29.7 MB, level 3 0.52 s for 28.4 MB, level 6 more CPU for
+// 27.9 MB; plain pqarrow (zstd, dictionary everywhere, one thread) 0.87 s
+// for 29.5 MB. Level 3 keeps files about 5% smaller than level 1 for about
+// 10% more CPU, and turning dictionaries off for unique text is where most
+// of the saving over plain pqarrow comes from.
 type parquetWriter struct {
 	w       io.Writer
 	schema  *arrow.Schema // the caller's schema, stored as ARROW:schema
