@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/spf13/afero"
 )
@@ -137,7 +138,12 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	if err != nil && !errors.Is(err, ErrUnsupported) {
 		// arrow-go rejects some valid schemas (unknown logical types, MAP
 		// keys that are not required); retry once with a repaired footer.
-		if md, _, ferr := sanitizedFooter(src); ferr == nil {
+		var md *metadata.FileMetaData
+		ferr := protect(func() (err error) {
+			md, _, err = sanitizedFooter(src)
+			return err
+		})
+		if ferr == nil {
 			if err2 := open(file.WithMetadata(md)); err2 == nil {
 				err = nil
 			}
