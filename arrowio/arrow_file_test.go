@@ -422,3 +422,36 @@ func TestArrowFileConcurrentBatchAt(t *testing.T) {
 		require.True(t, f.m.unmapped.Load())
 	}
 }
+
+// TestArrowFileLargeBatch writes one batch whose body exceeds arrow-go's
+// default 256 MiB limit; a trusted local file must still read.
+func TestArrowFileLargeBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 272 MiB file")
+	}
+	const n = 272 << 20 / 8
+	data := make([]byte, n*8)
+	for i := 0; i < len(data); i += 4096 {
+		data[i] = byte(i >> 12)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	col := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, memory.NewBufferBytes(data)}, nil, 0, 0))
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, n)
+	col.Release()
+	path := filepath.Join(t.TempDir(), "big.arrow")
+	w, err := Create(afero.NewOsFs(), path, schema)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
+	rec.Release()
+	for _, nommap := range []bool{false, true} {
+		f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap))
+		require.NoError(t, err)
+		got, err := f.BatchAt(0)
+		require.NoError(t, err)
+		require.Equal(t, int64(n), got.NumRows())
+		require.Equal(t, int64(data[4096*9]), got.Column(0).(*array.Int64).Value(4096*9/8)&0xff)
+		got.Release()
+		require.NoError(t, f.Close())
+	}
+}

@@ -305,4 +305,3 @@ func BenchmarkCSVRead(b *testing.B) {
 		r.Close()
 	}
 }
-
