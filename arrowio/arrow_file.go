@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/afero"
 )
 
@@ -29,10 +30,12 @@ var ErrClosed = errors.New("arrowio: file already closed")
 // are still mapped, but their compressed buffers are decompressed into
 // memory from the configured allocator.
 //
-// Files with dictionary-encoded fields are read by copying instead, because
-// arrow-go v18.8.0's mapped reader cannot handle dictionaries (it panics);
-// Mapped reports false for them. Other filesystems are read through
-// ReadAt, copying each batch into allocator memory.
+// Files with dictionary-encoded fields are mapped too. arrow-go v18.8.0's
+// mapped file reader cannot handle dictionaries (it panics on open), so for
+// them each BatchAt replays the schema, the dictionaries and the wanted
+// batch from the mapping through arrow-go's stream decoder: still zero-copy,
+// but every call decodes the dictionaries again. Other filesystems are
+// read through ReadAt, copying each batch into allocator memory.
 //
 // An ArrowFile is safe for concurrent use.
 type ArrowFile struct {
@@ -44,7 +47,13 @@ type ArrowFile struct {
 	rows       []int64 // per batch
 	total      int64
 	compressed bool // some batch has compressed buffers
-	copied     bool // mapped, but read by copying (dictionary fields)
+
+	// Dictionary files on a mapping are decoded from these messages
+	// instead of by rd (nil then).
+	viaMessages bool
+	dictOffs    []int64
+	batchOffs   []int64
+	alloc       memory.Allocator
 
 	mu     sync.RWMutex // Close (write) against BatchAt (read)
 	closed bool
@@ -93,7 +102,7 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		return []ipc.Option{ipc.WithAllocator(cfg.Allocator), ipc.WithBodySizeLimit(lim), ipc.WithMetadataSizeLimit(lim)}
 	}
 
-	af = &ArrowFile{path: path}
+	af = &ArrowFile{path: path, alloc: cfg.Allocator}
 	var src io.ReaderAt
 	if osf := osFileOf(f); osf != nil && !cfg.NoMmap && mmapSupported && size > 0 {
 		data, merr := mmapFile(osf, size)
@@ -119,7 +128,7 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		return nil, e
 	}
 
-	blocks, _, err := readFooter(src, size)
+	blocks, dicts, err := readFooter(src, size)
 	if err != nil {
 		return fail(corrupt(err))
 	}
@@ -137,11 +146,14 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if af.m != nil {
 		af.rd, err = newMappedReader(af.m.data, ipcOpts())
 		if errors.Is(err, errMappedDict) {
-			// Copy-read instead; the mapping still backs the reads.
-			af.rd, err = guard(func() (*ipc.FileReader, error) {
-				return ipc.NewFileReader(bytes.NewReader(af.m.data), ipcOpts()...)
-			})
-			af.copied = true
+			af.viaMessages = true
+			for _, b := range dicts {
+				af.dictOffs = append(af.dictOffs, b.Offset)
+			}
+			for _, b := range blocks {
+				af.batchOffs = append(af.batchOffs, b.Offset)
+			}
+			af.full, err = af.messagesSchema()
 		}
 	} else {
 		af.rd, err = guard(func() (*ipc.FileReader, error) {
@@ -151,17 +163,62 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if err != nil {
 		return fail(corrupt(err))
 	}
-	if af.rd.NumRecords() != len(blocks) {
-		_ = af.rd.Close()
-		return fail(corrupt(fmt.Errorf("footer lists %d batches, reader sees %d", len(blocks), af.rd.NumRecords())))
+	if af.rd != nil {
+		if af.rd.NumRecords() != len(blocks) {
+			_ = af.rd.Close()
+			return fail(corrupt(fmt.Errorf("footer lists %d batches, reader sees %d", len(blocks), af.rd.NumRecords())))
+		}
+		af.full = af.rd.Schema()
 	}
-	af.full = af.rd.Schema()
 	af.schema, af.proj, err = projectSchema(af.full, cfg.Columns)
 	if err != nil {
-		_ = af.rd.Close()
+		if af.rd != nil {
+			_ = af.rd.Close()
+		}
 		return fail(NewPosError(path, err))
 	}
 	return af, nil
+}
+
+// fileStreamStart is the offset of the schema message in the IPC file
+// format: after "ARROW1" and two bytes of padding.
+const fileStreamStart = 8
+
+// messagesSchema reads the schema message at the start of a mapped file.
+func (f *ArrowFile) messagesSchema() (*arrow.Schema, error) {
+	rd, err := guard(func() (*ipc.Reader, error) {
+		return ipc.NewReaderFromMessageReader(newMappedMessages(f.m.data, []int64{fileStreamStart}, 0), ipc.WithAllocator(f.alloc))
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Release()
+	return rd.Schema(), nil
+}
+
+// messagesBatch decodes batch i of a mapped dictionary file from its
+// schema, dictionary and batch messages.
+func (f *ArrowFile) messagesBatch(i int) (arrow.RecordBatch, error) {
+	offs := make([]int64, 0, 2+len(f.dictOffs))
+	offs = append(offs, fileStreamStart)
+	offs = append(offs, f.dictOffs...)
+	offs = append(offs, f.batchOffs[i])
+	return guard(func() (arrow.RecordBatch, error) {
+		rd, err := ipc.NewReaderFromMessageReader(newMappedMessages(f.m.data, offs, 0), ipc.WithAllocator(f.alloc))
+		if err != nil {
+			return nil, err
+		}
+		defer rd.Release()
+		if !rd.Next() {
+			if err := rd.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("batch message missing")
+		}
+		rec := rd.RecordBatch()
+		rec.Retain()
+		return rec, nil
+	})
 }
 
 var errMappedDict = errors.New("mapped reader cannot read dictionary fields")
@@ -238,9 +295,8 @@ func (f *ArrowFile) NumRows() int64 { return f.total }
 func (f *ArrowFile) BatchRows(i int) int64 { return f.rows[i] }
 
 // Mapped reports whether batches are zero-copy views of a memory mapping:
-// the file is mapped, none of its buffers is compressed and it has no
-// dictionary fields.
-func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed && !f.copied }
+// the file is mapped and none of its buffers is compressed.
+func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed }
 
 // BatchAt decodes batch i. The caller owns the result and must Release it;
 // it stays valid after Close. Errors are *PosError values naming the batch,
@@ -256,7 +312,13 @@ func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: ErrClosed}
 	}
-	rec, err := guard(func() (arrow.RecordBatch, error) { return f.rd.RecordBatchAt(i) })
+	var rec arrow.RecordBatch
+	var err error
+	if f.viaMessages {
+		rec, err = f.messagesBatch(i)
+	} else {
+		rec, err = guard(func() (arrow.RecordBatch, error) { return f.rd.RecordBatchAt(i) })
+	}
 	if err != nil {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
@@ -294,7 +356,10 @@ func (f *ArrowFile) Close() error {
 		return nil
 	}
 	f.closed = true
-	err := f.rd.Close()
+	var err error
+	if f.rd != nil {
+		err = f.rd.Close()
+	}
 	if f.file != nil {
 		err = errors.Join(err, f.file.Close())
 	}

@@ -294,34 +294,59 @@ var dictSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "label", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}},
 }, nil)
 
-func makeDictBatch(mem memory.Allocator, n int) arrow.RecordBatch {
+func makeDictBatch(tb testing.TB, mem memory.Allocator, n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, dictSchema)
 	defer b.Release()
 	for i := range n {
 		b.Field(0).(*array.Int32Builder).Append(int32(i))
-		require.NoError(nil, b.Field(1).(*array.BinaryDictionaryBuilder).AppendString([]string{"cat", "dog", "eel"}[i%3]))
+		require.NoError(tb, b.Field(1).(*array.BinaryDictionaryBuilder).AppendString([]string{"cat", "dog", "eel"}[i%3]))
 	}
 	return b.NewRecordBatch()
 }
 
-func TestArrowFileDictionaryNoPanic(t *testing.T) {
+// TestArrowFileDictionary covers files with dictionary fields, which
+// arrow-go's mapped reader cannot open: they must read, zero-copy where
+// mapped (dictionaries included), and keep the mapping alive after Close.
+func TestArrowFileDictionary(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.arrow")
 	w, err := Create(afero.NewOsFs(), path, dictSchema)
 	require.NoError(t, err)
-	want := makeDictBatch(memory.DefaultAllocator, 30)
+	want := makeDictBatch(t, memory.DefaultAllocator, 30)
 	defer want.Release()
+	want2 := makeDictBatch(t, memory.DefaultAllocator, 7)
+	defer want2.Release()
 	require.NoError(t, w.Write(want))
+	require.NoError(t, w.Write(want2))
 	require.NoError(t, w.Close())
 	for _, nommap := range []bool{false, true} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap), WithAllocator(mem))
 		require.NoError(t, err)
-		require.False(t, f.Mapped())
+		require.Equal(t, !nommap && mmapSupported, f.Mapped())
+		require.Equal(t, int64(37), f.NumRows())
+		got2, err := f.BatchAt(1)
+		require.NoError(t, err)
 		got, err := f.BatchAt(0)
 		require.NoError(t, err)
-		requireBatchEqual(t, want, got)
-		got.Release()
 		require.NoError(t, f.Close())
+		// Read after Close: the mapping must still be there.
+		requireBatchEqual(t, want, got)
+		requireBatchEqual(t, want2, got2)
+		if f.Mapped() {
+			var bufs [][]byte
+			bufferAddrs(got.Column(1).Data(), &bufs)
+			bufferAddrs(got.Column(1).(*array.Dictionary).Dictionary().Data(), &bufs)
+			require.NotEmpty(t, bufs)
+			for _, b := range bufs {
+				require.True(t, f.m.contains(b), "dictionary buffer not inside the mapping")
+			}
+			require.False(t, f.m.unmapped.Load())
+		}
+		got.Release()
+		got2.Release()
+		if f.m != nil {
+			require.True(t, f.m.unmapped.Load())
+		}
 		mem.AssertSize(t, 0)
 	}
 }

@@ -121,12 +121,12 @@ func (t fbTable) table(i int) (fbTable, bool, error) {
 	return sub, err == nil, err
 }
 
-// parseFooterBlocks reads the record batch blocks and dictionary count from
+// parseFooterBlocks reads the record batch and dictionary blocks from
 // an IPC file footer flatbuffer.
-func parseFooterBlocks(footer []byte) (batches []ipcBlock, numDicts int, err error) {
+func parseFooterBlocks(footer []byte) (batches, dicts []ipcBlock, err error) {
 	root, err := fbRoot(footer)
 	if err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	readBlocks := func(field int) ([]ipcBlock, error) {
 		at, err := root.ref(field)
@@ -148,12 +148,11 @@ func parseFooterBlocks(footer []byte) (batches []ipcBlock, numDicts int, err err
 		}
 		return blocks, nil
 	}
-	dicts, err := readBlocks(2)
-	if err != nil {
-		return nil, 0, err
+	if dicts, err = readBlocks(2); err != nil {
+		return nil, nil, err
 	}
 	batches, err = readBlocks(3)
-	return batches, len(dicts), err
+	return batches, dicts, err
 }
 
 // messageHeaderRecordBatch is the MessageHeader union tag of a record batch.
@@ -169,75 +168,116 @@ type batchFacts struct {
 // encapsulated message at the start of meta (the block's metadata bytes:
 // optional continuation marker, length prefix, flatbuffer Message).
 func parseBatchMeta(meta []byte) (batchFacts, error) {
-	n, ok := fbU32(meta, 0)
+	fb, _, err := messagePrefix(meta, 0)
+	if err != nil {
+		return batchFacts{}, err
+	}
+	if fb == nil {
+		return batchFacts{}, errors.New("end-of-stream marker where a batch should be")
+	}
+	m, err := parseMessage(fb)
+	if err != nil {
+		return batchFacts{}, err
+	}
+	if m.Kind != messageHeaderRecordBatch {
+		return batchFacts{}, fmt.Errorf("message is of kind %d, not a record batch", m.Kind)
+	}
+	return m.batchFacts, nil
+}
+
+// messagePrefix returns the flatbuffer of the encapsulated message at off
+// in data (after the optional continuation marker and the length) and the
+// offset just past it. A nil flatbuffer means an end-of-stream marker.
+func messagePrefix(data []byte, off int64) (fb []byte, end int64, err error) {
+	if off < 0 || off > int64(len(data)) {
+		return nil, 0, fmt.Errorf("message offset %d outside the data", off)
+	}
+	n, ok := fbU32(data, int(off))
 	if !ok {
-		return batchFacts{}, errFlatbuffer
+		return nil, 0, errors.New("truncated message length")
 	}
-	start := 4
+	start := off + 4
 	if n == 0xFFFFFFFF {
-		if n, ok = fbU32(meta, 4); !ok {
-			return batchFacts{}, errFlatbuffer
+		if n, ok = fbU32(data, int(start)); !ok {
+			return nil, 0, errors.New("truncated message length")
 		}
-		start = 8
+		start += 4
 	}
-	if int64(n) > int64(len(meta)-start) {
-		return batchFacts{}, fmt.Errorf("message length %d exceeds its block", n)
+	if n == 0 {
+		return nil, start, nil
 	}
-	msg, err := fbRoot(meta[start : start+int(n)])
+	if int64(n) > int64(len(data))-start || int32(n) < 4 {
+		return nil, 0, fmt.Errorf("message length %d does not fit", int32(n))
+	}
+	return data[start : start+int64(n)], start + int64(n), nil
+}
+
+// ipcMessageInfo is what parseMessage reads from a Message flatbuffer.
+type ipcMessageInfo struct {
+	Kind    uint8
+	BodyLen int64
+	batchFacts
+}
+
+// parseMessage reads the header kind, body length and, for record
+// batches, the row count and compression of a Message flatbuffer.
+func parseMessage(fb []byte) (ipcMessageInfo, error) {
+	var m ipcMessageInfo
+	msg, err := fbRoot(fb)
 	if err != nil {
-		return batchFacts{}, err
+		return m, err
 	}
-	kind, err := msg.uint8Field(1, 0)
-	if err != nil {
-		return batchFacts{}, err
+	if m.Kind, err = msg.uint8Field(1, 0); err != nil {
+		return m, err
 	}
-	if kind != messageHeaderRecordBatch {
-		return batchFacts{}, fmt.Errorf("message is of kind %d, not a record batch", kind)
+	if m.BodyLen, err = msg.int64Field(3, 0); err != nil {
+		return m, err
+	}
+	if m.BodyLen < 0 {
+		return m, fmt.Errorf("negative body length %d", m.BodyLen)
+	}
+	if m.Kind != messageHeaderRecordBatch {
+		return m, nil
 	}
 	rb, ok, err := msg.table(2)
 	if err != nil || !ok {
-		return batchFacts{}, errors.Join(errFlatbuffer, err)
+		return m, errors.Join(errFlatbuffer, err)
 	}
-	rows, err := rb.int64Field(0, 0)
-	if err != nil {
-		return batchFacts{}, err
+	if m.Rows, err = rb.int64Field(0, 0); err != nil {
+		return m, err
 	}
-	if rows < 0 {
-		return batchFacts{}, fmt.Errorf("negative row count %d", rows)
+	if m.Rows < 0 {
+		return m, fmt.Errorf("negative row count %d", m.Rows)
 	}
-	_, compressed, err := rb.table(3)
-	if err != nil {
-		return batchFacts{}, err
-	}
-	return batchFacts{Rows: rows, Compressed: compressed}, nil
+	_, m.Compressed, err = rb.table(3)
+	return m, err
 }
 
 // readFooter locates and parses the footer of an IPC file of the given size.
-func readFooter(r io.ReaderAt, size int64) ([]ipcBlock, int, error) {
+func readFooter(r io.ReaderAt, size int64) (batches, dicts []ipcBlock, err error) {
 	const tail = 4 + 6 // footer length + "ARROW1"
 	if size < 8+tail {
-		return nil, 0, fmt.Errorf("file too small for the Arrow file format (%d bytes)", size)
+		return nil, nil, fmt.Errorf("file too small for the Arrow file format (%d bytes)", size)
 	}
 	var t [tail]byte
 	if _, err := r.ReadAt(t[:], size-tail); err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
 	if !bytes.Equal(t[4:], arrowMagic) {
-		return nil, 0, errors.New("no ARROW1 magic at the end (truncated file?)")
+		return nil, nil, errors.New("no ARROW1 magic at the end (truncated file?)")
 	}
 	flen := int64(int32(binary.LittleEndian.Uint32(t[:4])))
 	if flen <= 0 || flen > size-8-tail {
-		return nil, 0, fmt.Errorf("footer length %d does not fit the file", flen)
+		return nil, nil, fmt.Errorf("footer length %d does not fit the file", flen)
 	}
 	footer := make([]byte, flen)
 	if _, err := r.ReadAt(footer, size-tail-flen); err != nil {
-		return nil, 0, err
+		return nil, nil, err
 	}
-	blocks, nd, err := parseFooterBlocks(footer)
-	if err != nil {
-		return nil, 0, fmt.Errorf("footer: %w", err)
+	if batches, dicts, err = parseFooterBlocks(footer); err != nil {
+		return nil, nil, fmt.Errorf("footer: %w", err)
 	}
-	return blocks, nd, nil
+	return batches, dicts, nil
 }
 
 // readBatchFacts reads the header of every block.
