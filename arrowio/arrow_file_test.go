@@ -417,34 +417,44 @@ func TestArrowFileConcurrentBatchAt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.arrow")
 	sizes := []int{64, 64, 64, 64, 64, 64, 64, 64}
 	writeArrowFile(t, afero.NewOsFs(), path, FormatArrowFile, "", sizes...)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for g := range 8 {
-		wg.Go(func() {
-			for k := range 8 {
-				i := (g + k) % f.NumBatches()
-				b, err := f.BatchAt(i)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if v := b.Column(0).(*array.Int64).Value(0); v != int64(i*64) {
-					errs <- fmt.Errorf("batch %d starts at %d", i, v)
-				}
-				b.Release()
+	memfs := afero.NewMemMapFs()
+	writeArrowFile(t, memfs, "/a.arrow", FormatArrowFile, "", sizes...)
+	for _, tc := range []struct {
+		name string
+		fsys afero.Fs
+		path string
+	}{{"mapped", afero.NewOsFs(), path}, {"memfs", memfs, "/a.arrow"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := OpenArrowFile(tc.fsys, tc.path)
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for g := range 8 {
+				wg.Go(func() {
+					for k := range 8 {
+						i := (g + k) % f.NumBatches()
+						b, err := f.BatchAt(i)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if v := b.Column(0).(*array.Int64).Value(0); v != int64(i*64) {
+							errs <- fmt.Errorf("batch %d starts at %d", i, v)
+						}
+						b.Release()
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			require.NoError(t, f.Close())
+			if f.m != nil {
+				require.True(t, f.m.unmapped.Load())
 			}
 		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
-	}
-	require.NoError(t, f.Close())
-	if mmapSupported {
-		require.True(t, f.m.unmapped.Load())
 	}
 }
 
