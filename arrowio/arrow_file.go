@@ -136,6 +136,15 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if err != nil {
 		return fail(err)
 	}
+	// Check dictionary messages too, before arrow-go reads them.
+	if _, err := readBatchFacts(src, path, size, dicts); err != nil {
+		return fail(err)
+	}
+	for i, f := range facts {
+		if f.Kind != messageHeaderRecordBatch {
+			return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
+		}
+	}
 	af.rows = make([]int64, len(facts))
 	for i, fc := range facts {
 		af.rows[i] = fc.Rows

@@ -204,13 +204,12 @@ func (r *arrowStreamReader) open() (afero.File, *ipc.Reader, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	opts := []ipc.Option{ipc.WithAllocator(r.cfg.Allocator)}
+	limit := int64(1) << 32 // when the size is unknown
 	if st, err := f.Stat(); err == nil {
-		lim := max(st.Size(), 1)
-		opts = append(opts, ipc.WithBodySizeLimit(lim), ipc.WithMetadataSizeLimit(lim))
+		limit = st.Size()
 	}
 	rd, err := guard(func() (*ipc.Reader, error) {
-		mr := ipc.NewMessageReader(bufio.NewReaderSize(f, 1<<20), opts...)
+		mr := newStreamMessages(bufio.NewReaderSize(f, 1<<20), r.cfg.Allocator, limit)
 		return ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(r.cfg.Allocator))
 	})
 	if err != nil {

@@ -155,13 +155,17 @@ func parseFooterBlocks(footer []byte) (batches, dicts []ipcBlock, err error) {
 	return batches, dicts, err
 }
 
-// messageHeaderRecordBatch is the MessageHeader union tag of a record batch.
-const messageHeaderRecordBatch = 3
+// MessageHeader union tags of dictionary and record batches.
+const (
+	messageHeaderDictionaryBatch = 2
+	messageHeaderRecordBatch     = 3
+)
 
 // batchFacts is what ArrowFile learns about a batch without decoding it.
 type batchFacts struct {
 	Rows       int64
 	Compressed bool
+	Kind       uint8 // messageHeaderRecordBatch or messageHeaderDictionaryBatch
 }
 
 // parseBatchMeta reads the row count and compression flag from the
@@ -175,14 +179,19 @@ func parseBatchMeta(meta []byte) (batchFacts, error) {
 	if fb == nil {
 		return batchFacts{}, errors.New("end-of-stream marker where a batch should be")
 	}
+	if err := validateMessageFB(fb); err != nil {
+		return batchFacts{}, err
+	}
 	m, err := parseMessage(fb)
 	if err != nil {
 		return batchFacts{}, err
 	}
-	if m.Kind != messageHeaderRecordBatch {
-		return batchFacts{}, fmt.Errorf("message is of kind %d, not a record batch", m.Kind)
+	if m.Kind != messageHeaderRecordBatch && m.Kind != messageHeaderDictionaryBatch {
+		return batchFacts{}, fmt.Errorf("message is of kind %d, not a record or dictionary batch", m.Kind)
 	}
-	return m.batchFacts, nil
+	f := m.batchFacts
+	f.Kind = m.Kind
+	return f, nil
 }
 
 // messagePrefix returns the flatbuffer of the encapsulated message at off
@@ -277,6 +286,9 @@ func readFooter(r io.ReaderAt, size int64) (batches, dicts []ipcBlock, err error
 	if batches, dicts, err = parseFooterBlocks(footer); err != nil {
 		return nil, nil, fmt.Errorf("footer: %w", err)
 	}
+	if err := validateFooterFB(footer); err != nil {
+		return nil, nil, fmt.Errorf("footer: %w", err)
+	}
 	return batches, dicts, nil
 }
 
@@ -304,4 +316,134 @@ func readBatchFacts(r io.ReaderAt, path string, size int64, blocks []ipcBlock) (
 		facts[i] = f
 	}
 	return facts, nil
+}
+
+// Validation of flatbuffer vector lengths. arrow-go sizes slices by the
+// vector lengths it finds in schemas (make([]arrow.Field, n)) before
+// reading any element, so a damaged length makes it allocate terabytes and
+// the process dies with an unrecoverable out-of-memory error. These checks
+// run before arrow-go sees a schema or message: every vector Arrow's
+// metadata can hold must fit inside its buffer, and nesting is bounded.
+
+// maxFieldDepth bounds schema nesting (arrow-go recurses per level).
+const maxFieldDepth = 64
+
+// vector checks the vector in field i of t, whose elements take elem
+// bytes, and returns its element count and the position of element 0.
+func (t fbTable) vector(i, elem int) (n, at int, err error) {
+	pos, err := t.ref(i)
+	if err != nil || pos < 0 {
+		return 0, -1, err
+	}
+	c, ok := fbU32(t.buf, pos)
+	if !ok || int64(c)*int64(elem) > int64(len(t.buf)-pos-4) {
+		return 0, -1, fmt.Errorf("vector of %d elements does not fit its buffer", c)
+	}
+	return int(c), pos + 4, nil
+}
+
+// tableVector checks a vector of tables and calls each for every element.
+func (t fbTable) tableVector(i int, each func(fbTable) error) error {
+	n, at, err := t.vector(i, 4)
+	if err != nil || at < 0 {
+		return err
+	}
+	for k := range n {
+		off, _ := fbU32(t.buf, at+4*k)
+		sub, err := fbTableAt(t.buf, at+4*k+int(off))
+		if err != nil {
+			return err
+		}
+		if each != nil {
+			if err := each(sub); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func validateField(f fbTable, depth int) error {
+	if depth > maxFieldDepth {
+		return fmt.Errorf("schema nested deeper than %d levels", maxFieldDepth)
+	}
+	if err := f.tableVector(5, func(c fbTable) error { return validateField(c, depth+1) }); err != nil {
+		return err
+	}
+	return f.tableVector(6, nil) // custom_metadata
+}
+
+// validateSchemaFB checks a Schema table.
+func validateSchemaFB(s fbTable) error {
+	if err := s.tableVector(1, func(f fbTable) error { return validateField(f, 0) }); err != nil {
+		return fmt.Errorf("schema: %w", err)
+	}
+	if err := s.tableVector(2, nil); err != nil {
+		return fmt.Errorf("schema metadata: %w", err)
+	}
+	if _, _, err := s.vector(3, 8); err != nil {
+		return fmt.Errorf("schema features: %w", err)
+	}
+	return nil
+}
+
+// validateRecordBatchFB checks a RecordBatch table.
+func validateRecordBatchFB(rb fbTable) error {
+	for _, v := range []struct{ field, elem int }{{1, 16}, {2, 16}, {4, 8}} {
+		if _, _, err := rb.vector(v.field, v.elem); err != nil {
+			return fmt.Errorf("record batch: %w", err)
+		}
+	}
+	return nil
+}
+
+// validateMessageFB checks a Message flatbuffer before arrow-go reads it.
+func validateMessageFB(fb []byte) error {
+	msg, err := fbRoot(fb)
+	if err != nil {
+		return err
+	}
+	if err := msg.tableVector(4, nil); err != nil {
+		return fmt.Errorf("message metadata: %w", err)
+	}
+	kind, err := msg.uint8Field(1, 0)
+	if err != nil {
+		return err
+	}
+	hdr, ok, err := msg.table(2)
+	if err != nil || !ok {
+		return err
+	}
+	switch kind {
+	case 1: // Schema
+		return validateSchemaFB(hdr)
+	case 2: // DictionaryBatch
+		data, ok, err := hdr.table(1)
+		if err != nil || !ok {
+			return err
+		}
+		return validateRecordBatchFB(data)
+	case messageHeaderRecordBatch:
+		return validateRecordBatchFB(hdr)
+	}
+	return nil
+}
+
+// validateFooterFB checks the schema and metadata of a Footer.
+func validateFooterFB(fb []byte) error {
+	root, err := fbRoot(fb)
+	if err != nil {
+		return err
+	}
+	s, ok, err := root.table(1)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return errors.New("footer has no schema")
+	}
+	if err := validateSchemaFB(s); err != nil {
+		return err
+	}
+	return root.tableVector(4, nil)
 }

@@ -1,6 +1,8 @@
 package arrowio
 
 import (
+	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"sync/atomic"
@@ -53,6 +55,9 @@ func (r *mappedMessages) Message() (*ipc.Message, error) {
 	if fb == nil {
 		r.next = end
 		return nil, io.EOF
+	}
+	if err := validateMessageFB(fb); err != nil {
+		return nil, fmt.Errorf("message at offset %d: %w", off, err)
 	}
 	info, err := parseMessage(fb)
 	if err != nil {
@@ -107,3 +112,88 @@ func streamFacts(data []byte, start int64) (batches int, rows int64, err error) 
 	}
 	return batches, rows, nil
 }
+
+// streamMessages is an ipc.MessageReader over an io.Reader, like
+// ipc.NewMessageReader but checking each message's flatbuffer (see
+// validateMessageFB) and bounding metadata and body sizes by limit before
+// allocating, so damaged input cannot exhaust memory. Bodies are read into
+// memory from mem.
+type streamMessages struct {
+	r     io.Reader
+	mem   memory.Allocator
+	limit int64
+	cur   *ipc.Message
+	refs  atomic.Int64
+}
+
+func newStreamMessages(r io.Reader, mem memory.Allocator, limit int64) *streamMessages {
+	s := &streamMessages{r: r, mem: mem, limit: limit}
+	s.refs.Store(1)
+	return s
+}
+
+func (s *streamMessages) Message() (*ipc.Message, error) {
+	var hdr [4]byte
+	if _, err := io.ReadFull(s.r, hdr[:]); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, io.EOF // a stream may end without its marker
+		}
+		return nil, fmt.Errorf("message length: %w", err)
+	}
+	n := binary.LittleEndian.Uint32(hdr[:])
+	if n == 0xFFFFFFFF {
+		if _, err := io.ReadFull(s.r, hdr[:]); err != nil {
+			return nil, fmt.Errorf("message length: %w", noEOF(err))
+		}
+		n = binary.LittleEndian.Uint32(hdr[:])
+	}
+	if n == 0 {
+		return nil, io.EOF
+	}
+	if int32(n) < 4 || int64(n) > s.limit {
+		return nil, fmt.Errorf("message metadata length %d is invalid", int32(n))
+	}
+	meta := make([]byte, n)
+	if _, err := io.ReadFull(s.r, meta); err != nil {
+		return nil, fmt.Errorf("message metadata: %w", noEOF(err))
+	}
+	if err := validateMessageFB(meta); err != nil {
+		return nil, err
+	}
+	info, err := parseMessage(meta)
+	if err != nil {
+		return nil, err
+	}
+	if info.BodyLen > s.limit {
+		return nil, fmt.Errorf("message body length %d exceeds the file size", info.BodyLen)
+	}
+	body := memory.NewResizableBuffer(s.mem)
+	defer body.Release()
+	body.Resize(int(info.BodyLen))
+	if _, err := io.ReadFull(s.r, body.Bytes()); err != nil {
+		return nil, fmt.Errorf("message body: %w", noEOF(err))
+	}
+	if s.cur != nil {
+		s.cur.Release()
+	}
+	s.cur = ipc.NewMessage(memory.NewBufferBytes(meta), body)
+	return s.cur, nil
+}
+
+func noEOF(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func (s *streamMessages) Retain() { s.refs.Add(1) }
+
+func (s *streamMessages) Release() {
+	if s.refs.Add(-1) == 0 && s.cur != nil {
+		s.cur.Release()
+		s.cur = nil
+	}
+}
+
+var _ ipc.MessageReader = (*streamMessages)(nil)
