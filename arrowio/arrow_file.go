@@ -55,6 +55,10 @@ type ArrowFile struct {
 	batchOffs   []int64
 	alloc       memory.Allocator
 
+	src    io.ReaderAt // the file's bytes, for checks before decoding
+	size   int64
+	blocks []ipcBlock
+
 	mu     sync.RWMutex // Close (write) against BatchAt (read)
 	closed bool
 	rd     *ipc.FileReader
@@ -140,6 +144,12 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if _, err := readBatchFacts(src, path, size, dicts); err != nil {
 		return fail(err)
 	}
+	for _, b := range dicts {
+		if err := checkBlockBody(src, b); err != nil {
+			return fail(corrupt(fmt.Errorf("dictionary: %v", err)))
+		}
+	}
+	af.src, af.size, af.blocks = src, size, blocks
 	for i, f := range facts {
 		if f.Kind != messageHeaderRecordBatch {
 			return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
@@ -228,6 +238,20 @@ func (f *ArrowFile) messagesBatch(i int) (arrow.RecordBatch, error) {
 		rec.Retain()
 		return rec, nil
 	})
+}
+
+// checkBlockBody checks the compressed buffers of the message in block b
+// (see checkCompressedBody). Block bounds were checked at open.
+func checkBlockBody(src io.ReaderAt, b ipcBlock) error {
+	meta := make([]byte, b.MetaLength)
+	if _, err := src.ReadAt(meta, b.Offset); err != nil {
+		return err
+	}
+	fb, _, err := messagePrefix(meta, 0)
+	if err != nil || fb == nil {
+		return err
+	}
+	return checkCompressedBody(fb, src, b.Offset+int64(b.MetaLength), b.BodyLength)
 }
 
 var errMappedDict = errors.New("mapped reader cannot read dictionary fields")
@@ -320,6 +344,11 @@ func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
 	defer f.mu.RUnlock()
 	if f.closed {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: ErrClosed}
+	}
+	if f.compressed {
+		if err := checkBlockBody(f.src, f.blocks[i]); err != nil {
+			return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+		}
 	}
 	var rec arrow.RecordBatch
 	var err error

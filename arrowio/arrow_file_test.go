@@ -2,6 +2,8 @@ package arrowio
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -488,5 +490,77 @@ func TestArrowFileLargeBatch(t *testing.T) {
 		require.Equal(t, int64(data[4096*9]), got.Column(0).(*array.Int64).Value(4096*9/8)&0xff)
 		got.Release()
 		require.NoError(t, f.Close())
+	}
+}
+
+// patchUncompressedSize rewrites the uncompressed-size prefix of the first
+// compressed buffer of the first record batch message in data, found by
+// walking messages from start.
+func patchUncompressedSize(t *testing.T, data []byte, start int64, size uint64) {
+	t.Helper()
+	off := start
+	for {
+		fb, end, err := messagePrefix(data, off)
+		require.NoError(t, err)
+		require.NotNil(t, fb, "no record batch found")
+		info, err := parseMessage(fb)
+		require.NoError(t, err)
+		if info.Kind == messageHeaderRecordBatch {
+			msg, _ := fbRoot(fb)
+			rb, _, _ := msg.table(2)
+			n, at, err := rb.vector(2, 16)
+			require.NoError(t, err)
+			for k := range n {
+				e := rb.buf[at+16*k:]
+				bo := int64(binary.LittleEndian.Uint64(e))
+				bl := int64(binary.LittleEndian.Uint64(e[8:]))
+				p := data[end+bo:]
+				if bl >= 8 && int64(binary.LittleEndian.Uint64(p)) != -1 {
+					binary.LittleEndian.PutUint64(p, size)
+					return
+				}
+			}
+			t.Fatal("no compressed buffer")
+		}
+		off = end + info.BodyLen
+	}
+}
+
+// TestArrowCompressedSizeBomb checks that a compressed buffer claiming an
+// absurd uncompressed size is reported as corrupt instead of being
+// allocated (which would kill the process).
+func TestArrowCompressedSizeBomb(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []Format{FormatArrowFile, FormatArrowStream} {
+		t.Run(format.String(), func(t *testing.T) {
+			path := filepath.Join(dir, "bomb."+format.String())
+			writeArrowFile(t, afero.NewOsFs(), path, format, "zstd", 400)
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			start := int64(0)
+			if format == FormatArrowFile {
+				start = fileStreamStart
+			}
+			patchUncompressedSize(t, raw, start, 1<<40) // under Go's allocation cap: unguarded, a fatal out-of-memory
+			require.NoError(t, os.WriteFile(path, raw, 0o644))
+			for _, nommap := range []bool{false, true} {
+				if format == FormatArrowFile {
+					f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap))
+					require.NoError(t, err)
+					_, err = f.BatchAt(0)
+					require.ErrorIs(t, err, ErrCorrupt)
+					require.Contains(t, err.Error(), "batch 0")
+					require.NoError(t, f.Close())
+				}
+				r, err := Open(afero.NewOsFs(), path, WithNoMmap(nommap))
+				require.NoError(t, err)
+				var last error
+				for _, err := range r.Batches(context.Background()) {
+					last = err
+				}
+				require.ErrorIs(t, last, ErrCorrupt)
+				require.NoError(t, r.Close())
+			}
+		})
 	}
 }

@@ -447,3 +447,63 @@ func validateFooterFB(fb []byte) error {
 	}
 	return root.tableVector(4, nil)
 }
+
+// maxDecompressed is the largest uncompressed size accepted for one
+// compressed buffer of compressed length n. arrow-go allocates the size a
+// buffer claims before decompressing it, so a damaged claim could exhaust
+// memory. Real buffers stay far below: 1 GiB, or 1024 times the
+// compressed size for larger buffers.
+func maxDecompressed(n int64) int64 { return max(1<<30, n*1024) }
+
+// checkCompressedBody checks the uncompressed-size prefix of every
+// compressed buffer of the record or dictionary batch whose Message
+// flatbuffer is fb and whose body starts at bodyAt in r. Messages without
+// compression pass untouched.
+func checkCompressedBody(fb []byte, r io.ReaderAt, bodyAt, bodyLen int64) error {
+	msg, err := fbRoot(fb)
+	if err != nil {
+		return err
+	}
+	kind, err := msg.uint8Field(1, 0)
+	if err != nil {
+		return err
+	}
+	rb, ok, err := msg.table(2)
+	if err != nil || !ok {
+		return err
+	}
+	if kind == messageHeaderDictionaryBatch {
+		if rb, ok, err = rb.table(1); err != nil || !ok {
+			return err
+		}
+	} else if kind != messageHeaderRecordBatch {
+		return nil
+	}
+	if _, compressed, err := rb.table(3); err != nil || !compressed {
+		return err
+	}
+	n, at, err := rb.vector(2, 16)
+	if err != nil || at < 0 {
+		return err
+	}
+	var prefix [8]byte
+	for k := range n {
+		e := rb.buf[at+16*k:]
+		off := int64(binary.LittleEndian.Uint64(e))
+		length := int64(binary.LittleEndian.Uint64(e[8:]))
+		if length == 0 {
+			continue
+		}
+		if off < 0 || length < 8 || off > bodyLen || length > bodyLen-off {
+			return fmt.Errorf("compressed buffer %d (offset %d, length %d) lies outside the body", k, off, length)
+		}
+		if _, err := r.ReadAt(prefix[:], bodyAt+off); err != nil {
+			return err
+		}
+		size := int64(binary.LittleEndian.Uint64(prefix[:]))
+		if size != -1 && (size < 0 || size > maxDecompressed(length)) {
+			return fmt.Errorf("compressed buffer %d claims %d bytes uncompressed from %d", k, size, length)
+		}
+	}
+	return nil
+}

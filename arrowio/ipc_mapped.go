@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -65,6 +66,9 @@ func (r *mappedMessages) Message() (*ipc.Message, error) {
 	}
 	if info.BodyLen > int64(len(r.data))-end {
 		return nil, fmt.Errorf("message at offset %d: body of %d bytes runs past the end of the data", off, info.BodyLen)
+	}
+	if err := checkCompressedBody(fb, bytes.NewReader(r.data), end, info.BodyLen); err != nil {
+		return nil, fmt.Errorf("message at offset %d: %w", off, err)
 	}
 	r.next = end + info.BodyLen
 	if r.cur != nil {
@@ -172,6 +176,9 @@ func (s *streamMessages) Message() (*ipc.Message, error) {
 	body.Resize(int(info.BodyLen))
 	if _, err := io.ReadFull(s.r, body.Bytes()); err != nil {
 		return nil, fmt.Errorf("message body: %w", noEOF(err))
+	}
+	if err := checkCompressedBody(meta, bytes.NewReader(body.Bytes()), 0, info.BodyLen); err != nil {
+		return nil, err
 	}
 	if s.cur != nil {
 		s.cur.Release()
