@@ -107,22 +107,17 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	}
 
 	af = &ArrowFile{path: path, alloc: cfg.Allocator}
-	var src io.ReaderAt
-	if osf := osFileOf(f); osf != nil && !cfg.NoMmap && mmapSupported && size > 0 {
-		data, merr := mmapFile(osf, size)
-		if merr == nil {
-			af.m = newMapping(data)
-			src = bytes.NewReader(data)
-			_ = f.Close() // the mapping outlives the descriptor
+	// Headers are read through the file, not the mapping: a few pread calls
+	// cost less than faulting in one page per batch header.
+	la := &lockedFile{f: f, size: size}
+	src := io.ReaderAt(la)
+	if osf := osFileOf(f); osf != nil {
+		la.noLock = true // os.File.ReadAt is safe for concurrent use
+		if !cfg.NoMmap && mmapSupported && size > 0 {
+			if data, merr := mmapFile(osf, size); merr == nil {
+				af.m = newMapping(data)
+			}
 		}
-	}
-	if af.m == nil {
-		la := &lockedFile{f: f, size: size}
-		if osFileOf(f) != nil {
-			la.noLock = true // os.File.ReadAt is safe for concurrent use
-		}
-		src = la
-		af.file = f
 	}
 	fail := func(e error) (*ArrowFile, error) {
 		if af.m != nil {
@@ -150,6 +145,12 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		}
 	}
 	af.src, af.size, af.blocks = src, size, blocks
+	if af.m != nil {
+		af.src = bytes.NewReader(af.m.data)
+		_ = f.Close() // the mapping outlives the descriptor
+	} else {
+		af.file = f
+	}
 	for i, f := range facts {
 		if f.Kind != messageHeaderRecordBatch {
 			return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
@@ -176,7 +177,7 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		}
 	} else {
 		af.rd, err = guard(func() (*ipc.FileReader, error) {
-			return ipc.NewFileReader(src.(*lockedFile), ipcOpts()...)
+			return ipc.NewFileReader(la, ipcOpts()...)
 		})
 	}
 	if err != nil {
