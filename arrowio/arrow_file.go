@@ -37,6 +37,13 @@ var ErrClosed = errors.New("arrowio: file already closed")
 // but every call decodes the dictionaries again. Other filesystems are
 // read through ReadAt, copying each batch into allocator memory.
 //
+// Damaged files yield errors, not panics: metadata is checked before
+// arrow-go decodes it, and a compressed buffer may not claim more than
+// max(1 GiB, 1024 times its compressed size) uncompressed. A mapped file
+// must not be truncated or rewritten in place while mapped: touching the
+// missing pages would crash the process (SIGBUS), which Go cannot recover.
+// Quiver's own writers replace files by rename, which is safe.
+//
 // An ArrowFile is safe for concurrent use.
 type ArrowFile struct {
 	path   string
@@ -137,6 +144,9 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	}
 	// Check dictionary messages too, before arrow-go reads them.
 	if _, err := readBatchFacts(src, path, size, dicts); err != nil {
+		if pe, ok := errors.AsType[*PosError](err); ok {
+			err = corrupt(fmt.Errorf("dictionary %d: %v", pe.Batch, pe.Err))
+		}
 		return fail(err)
 	}
 	for _, b := range dicts {
