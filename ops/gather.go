@@ -17,6 +17,23 @@ func TakeBatch(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, 
 	if lo, ok := contiguous(idx); ok {
 		return in.NewSlice(lo, lo+int64(len(idx))), nil
 	}
+	if fastSchema(in.Schema()) {
+		var spans []span
+		for i := 0; i < len(idx); {
+			j := i + 1
+			for j < len(idx) && idx[j] == idx[j-1]+1 {
+				j++
+			}
+			if idx[i] < 0 || idx[j-1] >= in.NumRows() {
+				return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, idx[i], in.NumRows())
+			}
+			spans = append(spans, span{0, idx[i], int64(j - i)})
+			i = j
+		}
+		if b, err := fastGather(mem, in.Schema(), []arrow.RecordBatch{in}, spans); err == nil {
+			return b, nil
+		}
+	}
 	b := array.NewInt64Builder(mem)
 	b.AppendValues(idx, nil)
 	ia := b.NewInt64Array()
@@ -102,6 +119,15 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		ci, off := c.Locate(sel.Start)
 		if ci < len(c.Batches) && off+n <= c.Batches[ci].NumRows() {
 			return c.Batches[ci].NewSlice(off, off+n), nil
+		}
+	}
+	if fastSchema(c.Schema) {
+		spans, err := routeSpans(c, sel)
+		if err != nil {
+			return nil, err
+		}
+		if b, err := fastGather(mem, c.Schema, c.Batches, spans); err == nil {
+			return b, nil
 		}
 	}
 	// Route positions to chunks. local[k] lists offsets within chunk k;
@@ -221,4 +247,71 @@ func EmptyBatch(mem memory.Allocator, schema *arrow.Schema) arrow.RecordBatch {
 		c.Release()
 	}
 	return rb
+}
+
+func fastSchema(s *arrow.Schema) bool {
+	for _, f := range s.Fields() {
+		if !fastTakeSupported(f.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// routeSpans turns sel into runs of consecutive rows within one chunk.
+func routeSpans(c Chunks, sel Selection) ([]span, error) {
+	var spans []span
+	n := sel.Len()
+	total := c.Len()
+	last, lastLo, lastHi := -1, int64(0), int64(0)
+	for i := int64(0); i < n; i++ {
+		p := sel.At(i)
+		if p < 0 || p >= total {
+			return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+		}
+		if last < 0 || p < lastLo || p >= lastHi {
+			last, _ = c.Locate(p)
+			lastLo, lastHi = c.Starts[last], c.Starts[last+1]
+		}
+		local := p - lastLo
+		if k := len(spans) - 1; k >= 0 && spans[k].c == last && spans[k].start+spans[k].n == local {
+			spans[k].n++
+			continue
+		}
+		spans = append(spans, span{last, local, 1})
+	}
+	return spans, nil
+}
+
+// fastGather builds a batch of the rows spans of batches by copying
+// buffers directly (no compute kernels, no intermediate concatenation).
+// An unexpected layout is reported as an error so callers can fall back.
+func fastGather(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, spans []span) (out arrow.RecordBatch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: %v", errNoFastTake, r)
+		}
+	}()
+	var n int64
+	for _, s := range spans {
+		n += s.n
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	ds := make([]arrow.ArrayData, len(batches))
+	for j := range cols {
+		for k, b := range batches {
+			ds[k] = b.Column(j).Data()
+		}
+		d := takeSpans(mem, ds, spans)
+		cols[j] = array.MakeFromData(d)
+		d.Release()
+	}
+	return array.NewRecordBatch(schema, cols, n), nil
 }
