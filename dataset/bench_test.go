@@ -80,7 +80,7 @@ var (
 	benchErr  error
 )
 
-func getBenchSource(b *testing.B) benchSource {
+func getBenchSource(b testing.TB) benchSource {
 	benchOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "quiver-bench")
 		if err != nil {
@@ -109,7 +109,7 @@ func getBenchSource(b *testing.B) benchSource {
 	return benchSrc
 }
 
-func loadBench(b *testing.B, opts ...Option) *Dataset {
+func loadBench(b testing.TB, opts ...Option) *Dataset {
 	src := getBenchSource(b)
 	splits, err := Load(context.Background(), []string{src.file}, append([]Option{WithCacheDir(src.cache)}, opts...)...)
 	if err != nil {
@@ -280,7 +280,7 @@ func cpuBound(ctx context.Context, rb arrow.RecordBatch) (arrow.RecordBatch, err
 func BenchmarkParallelMap(b *testing.B) {
 	for _, w := range []int{1, 2} {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
-			ds := loadBench(b, WithWorkers(w), WithBatchSize(4096)).Take(1 << 16).Map("cpu@v1", cpuBound)
+			ds := loadBench(b, WithWorkers(w), WithBatchSize(4096)).Take(1<<16).Map("cpu@v1", cpuBound)
 			ctx := context.Background()
 			for b.Loop() {
 				for rb, err := range ds.Batches(ctx, 4096) {

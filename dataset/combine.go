@@ -60,8 +60,14 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 	if len(dss) == 0 {
 		return nil, nil, fmt.Errorf("%w: nothing to combine", ErrDataset)
 	}
-	var batches []arrow.RecordBatch
+	type part struct {
+		chunks ops.Chunks
+		i      int
+	}
+	var parts []part
+	var rows []int64
 	var sels []ops.Selection
+	var deps []*source
 	var schema *arrow.Schema
 	var base int64
 	for i, d := range dss {
@@ -73,14 +79,12 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 		if schema == nil {
 			schema = s
 		} else if !schema.Equal(s) {
-			for _, b := range batches {
-				b.Release()
-			}
 			return nil, nil, fmt.Errorf("%w: dataset %d has schema %s, dataset 0 has %s (cast first)", ErrDataset, i, s, schema)
 		}
-		for _, b := range st.src.chunks.Batches {
-			b.Retain() // keeps its mapping alive beyond the input source
-			batches = append(batches, b)
+		deps = append(deps, st.src)
+		for k := range st.src.chunks.NumBatches() {
+			parts = append(parts, part{st.src.chunks, k})
+			rows = append(rows, st.src.chunks.BatchRows(k))
 		}
 		sel, err := ops.Range(base, st.src.len()).Compose(st.sel)
 		if err != nil {
@@ -89,7 +93,19 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 		sels = append(sels, sel)
 		base += st.src.len()
 	}
-	return newSource(schema, batches, "combined datasets", nil), sels, nil
+	// Batches load through the inputs' chunks; the joined source retains
+	// each, which keeps its mapping alive beyond the input source.
+	chunks := ops.NewLazyChunks(schema, rows, func(i int) (arrow.RecordBatch, error) {
+		b, err := parts[i].chunks.Batch(parts[i].i)
+		if err != nil {
+			return nil, err
+		}
+		b.Retain()
+		return b, nil
+	})
+	src := newChunkSource(chunks, "combined datasets", nil)
+	src.deps = deps
+	return src, sels, nil
 }
 
 func joinFingerprints(kind string, dss []*Dataset) (string, string, bool) {

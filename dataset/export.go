@@ -92,8 +92,10 @@ func (d *Dataset) counted(ctx context.Context) (*state, error) {
 // estimateBytes estimates the Arrow bytes of st's rows from its source.
 func estimateBytes(st *state) int64 {
 	var total int64
-	for _, b := range st.src.chunks.Batches {
-		total += batchBytes(b)
+	for i := range st.src.chunks.NumBatches() {
+		if b, err := st.src.chunks.Batch(i); err == nil {
+			total += batchBytes(b)
+		}
 	}
 	if n := st.src.len(); n > 0 {
 		return int64(float64(total) * float64(st.sel.Len()) / float64(n))
