@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -184,15 +185,24 @@ var sink uint64
 // the file, opening the cache entry and mapping it.
 func BenchmarkReload(b *testing.B) {
 	getBenchSource(b)
-	runtime.GC()
+	// RSS a loaded dataset holds: measured around the first load, with the
+	// Go heap returned to the OS on both sides.
+	debug.FreeOSMemory()
+	time.Sleep(100 * time.Millisecond) // let cleanups of earlier datasets unmap
+	debug.FreeOSMemory()
 	before := rssKB()
+	first := loadBench(b)
+	debug.FreeOSMemory()
+	rss := float64(rssKB()-before) / 1024
+	runtime.KeepAlive(first)
 	var ds *Dataset
 	for b.Loop() {
 		ds = loadBench(b)
 	}
-	b.ReportMetric(float64(rssKB()-before)/1024, "MB-rss-growth")
 	n, _ := ds.Len(context.Background())
 	b.ReportMetric(float64(n), "rows")
+	b.ReportMetric(rss, "MB-rss/load")
+	runtime.KeepAlive(ds)
 }
 
 // BenchmarkRawScan reads the cache entry's mapped bytes directly: the
@@ -216,9 +226,11 @@ func BenchmarkRawScan(b *testing.B) {
 	}
 	defer unix.Munmap(m)
 	b.SetBytes(info.Size())
+	cpu := startCPU()
 	for b.Loop() {
 		sink ^= touchBytes(m)
 	}
+	cpu.report(b)
 }
 
 // BenchmarkIterateSequential iterates the cached dataset in order, reading
@@ -227,6 +239,7 @@ func BenchmarkIterateSequential(b *testing.B) {
 	ds := loadBench(b)
 	b.SetBytes(dataBytesOf(b, ds))
 	ctx := context.Background()
+	cpu := startCPU()
 	for b.Loop() {
 		for rb, err := range ds.Batches(ctx, 64*1024) {
 			if err != nil {
@@ -235,6 +248,7 @@ func BenchmarkIterateSequential(b *testing.B) {
 			sink ^= touch(rb)
 		}
 	}
+	cpu.report(b)
 }
 
 // BenchmarkIterateShuffled iterates a shuffled view in batches of 1000
@@ -246,6 +260,7 @@ func BenchmarkIterateShuffled(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.SetBytes(dataBytesOf(b, ds))
+	cpu := startCPU()
 	for b.Loop() {
 		for rb, err := range ds.Batches(ctx, 1000) {
 			if err != nil {
@@ -254,6 +269,7 @@ func BenchmarkIterateShuffled(b *testing.B) {
 			sink ^= touch(rb)
 		}
 	}
+	cpu.report(b)
 }
 
 // cpuBound is a map that spends real CPU per row.
@@ -282,6 +298,7 @@ func BenchmarkParallelMap(b *testing.B) {
 		b.Run(fmt.Sprintf("workers=%d", w), func(b *testing.B) {
 			ds := loadBench(b, WithWorkers(w), WithBatchSize(4096)).Take(1<<16).Map("cpu@v1", cpuBound)
 			ctx := context.Background()
+			cpu := startCPU()
 			for b.Loop() {
 				for rb, err := range ds.Batches(ctx, 4096) {
 					if err != nil {
@@ -290,6 +307,7 @@ func BenchmarkParallelMap(b *testing.B) {
 					sink ^= uint64(rb.NumRows())
 				}
 			}
+			cpu.report(b)
 			b.ReportMetric(float64(1<<16)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
@@ -366,4 +384,20 @@ func copyDir(b *testing.B, from, to string) {
 	if err != nil {
 		b.Fatal(err)
 	}
+}
+
+// cpuMeter reports the process CPU time per op: on a shared machine wall
+// time includes waiting for a core, CPU time does not.
+type cpuMeter struct{ start time.Duration }
+
+func cpuNow() time.Duration {
+	var ru unix.Rusage
+	_ = unix.Getrusage(unix.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+func startCPU() cpuMeter { return cpuMeter{cpuNow()} }
+
+func (m cpuMeter) report(b *testing.B) {
+	b.ReportMetric(float64(cpuNow()-m.start)/1e6/float64(b.N), "cpu-ms/op")
 }
