@@ -180,3 +180,72 @@ func Interleave(ctx context.Context, spec ops.InterleaveSpec, dss ...*Dataset) (
 	d.st = &state{src: src, sel: ops.Positions(idx), schema: src.chunks.Schema}
 	return d, nil
 }
+
+// ConcatColumns joins datasets side by side (Hugging Face's
+// concatenate_datasets(axis=1)): row i of the result holds the columns of
+// row i of every input. The inputs must have equal lengths and distinct
+// column names. Batches of the first input are reused as they are; the
+// columns of the others are sliced to match (copied only where their batch
+// boundaries differ).
+func ConcatColumns(ctx context.Context, dss ...*Dataset) (*Dataset, error) {
+	if len(dss) == 0 {
+		return nil, fmt.Errorf("%w: nothing to combine", ErrDataset)
+	}
+	sts := make([]*state, len(dss))
+	var fields []arrow.Field
+	seen := map[string]bool{}
+	for i, d := range dss {
+		st, err := d.physical(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && st.sel.Len() != sts[0].sel.Len() {
+			return nil, fmt.Errorf("%w: dataset %d has %d rows, dataset 0 has %d", ErrDataset, i, st.sel.Len(), sts[0].sel.Len())
+		}
+		for _, f := range st.src.chunks.Schema.Fields() {
+			if seen[f.Name] {
+				return nil, fmt.Errorf("%w: column %q appears in two datasets", ErrDataset, f.Name)
+			}
+			seen[f.Name] = true
+			fields = append(fields, f)
+		}
+		sts[i] = st
+	}
+	schema := arrow.NewSchema(fields, nil)
+	var out []arrow.RecordBatch
+	release := func() {
+		for _, b := range out {
+			b.Release()
+		}
+	}
+	// Window by the first input's batches; gather the same rows elsewhere.
+	next := windows(sts[0], int(max(1, sts[0].sel.Len())))
+	for {
+		w, ok := next()
+		if !ok {
+			break
+		}
+		var cols []arrow.Array
+		var parts []arrow.RecordBatch
+		for _, st := range sts {
+			b, err := ops.Gather(ctx, dss[0].cfg.mem, st.src.chunks, st.sel.Slice(w.first, w.first+w.sel.Len()))
+			if err != nil {
+				for _, p := range parts {
+					p.Release()
+				}
+				release()
+				return nil, err
+			}
+			parts = append(parts, b)
+			cols = append(cols, b.Columns()...)
+		}
+		out = append(out, array.NewRecordBatch(schema, cols, w.sel.Len()))
+		for _, p := range parts {
+			p.Release()
+		}
+	}
+	fp, desc, cacheable := joinFingerprints("concatenate_columns", dss)
+	src := newSource(schema, out, "concatenated columns", nil)
+	return &Dataset{cfg: dss[0].cfg, root: src, fp: fp, desc: desc, cacheable: cacheable,
+		st: &state{src: src, sel: ops.Range(0, src.len()), schema: schema}}, nil
+}

@@ -373,3 +373,33 @@ func TestConcatenateInterleaveUnique(t *testing.T) {
 	defer tags.Release()
 	assert.Equal(t, 7, tags.Len(), "rows 0, 3, 6, 9 all hold []")
 }
+
+func TestConcatColumns(t *testing.T) {
+	ctx := context.Background()
+	a := newTestDataset(t, 10, 4).SelectColumns("id")
+	b := newTestDataset(t, 10, 3).Shuffle(5).RenameColumns(map[string]string{"id": "other", "text": "t", "tags": "g"})
+	both, err := ConcatColumns(ctx, a, b)
+	require.NoError(t, err)
+	s, err := both.Schema(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"id", "other", "t", "g"}, fieldNamesOf(s))
+	var other []int64
+	for rb, err := range both.Batches(ctx, 0) {
+		require.NoError(t, err)
+		other = append(other, rb.Column(1).(*array.Int64).Int64Values()...)
+	}
+	assert.Equal(t, ops.Permutation(10, 5), other)
+	assert.Equal(t, seqIDs(0, 10), ids(t, both, 3))
+	_, err = ConcatColumns(ctx, a, a)
+	assert.ErrorIs(t, err, ErrDataset)
+	_, err = ConcatColumns(ctx, a, b.Take(3))
+	assert.ErrorIs(t, err, ErrDataset)
+}
+
+func fieldNamesOf(s *arrow.Schema) []string {
+	var out []string
+	for _, f := range s.Fields() {
+		out = append(out, f.Name)
+	}
+	return out
+}
