@@ -48,7 +48,9 @@ func (d *Dataset) Export(ctx context.Context, path string, opts ExportOptions) (
 		if err != nil {
 			return nil, err
 		}
-		st, err := d.counted(ctx)
+		// One file needs no row count: filters stream straight into the
+		// writer instead of being materialized first.
+		st, err := d.resolve(ctx)
 		if err != nil {
 			return nil, err
 		}
