@@ -403,3 +403,52 @@ func fieldNamesOf(s *arrow.Schema) []string {
 	}
 	return out
 }
+
+func TestWorkerCountDoesNotChangeOutput(t *testing.T) {
+	ctx := context.Background()
+	batches := testBatches(t, memory.DefaultAllocator, 3000, 700)
+	// An indexed map writes each row's logical index into id.
+	byIndex := func(ctx context.Context, b arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		ib := array.NewInt64Builder(memory.DefaultAllocator)
+		defer ib.Release()
+		for i := range b.NumRows() {
+			ib.Append(first + i)
+		}
+		col := ib.NewArray()
+		defer col.Release()
+		s := arrow.NewSchema([]arrow.Field{{Name: "pos", Type: arrow.PrimitiveTypes.Int64}, b.Schema().Field(0)}, nil)
+		return array.NewRecordBatch(s, []arrow.Array{col, b.Column(0)}, b.NumRows()), nil
+	}
+	var outs [][]int64
+	for _, w := range []int{1, 2, 5} {
+		ds, err := FromBatches(testSchema, batches, WithCacheDir(t.TempDir()), WithWorkers(w), WithBatchSize(64))
+		require.NoError(t, err)
+		pipe := ds.Filter("mod3@v1", keepMod(3)).Shuffle(8).Apply(ops.MapIndexed("pos@v1", byIndex))
+		var got []int64
+		for b, err := range pipe.Batches(ctx, 50) {
+			require.NoError(t, err)
+			pos := b.Column(0).(*array.Int64)
+			for i := range pos.Len() {
+				require.Equal(t, int64(len(got)), pos.Value(i), "row index seen by the map")
+				got = append(got, b.Column(1).(*array.Int64).Value(i))
+			}
+		}
+		outs = append(outs, got)
+	}
+	require.Len(t, outs[0], 1000)
+	assert.Equal(t, outs[0], outs[1])
+	assert.Equal(t, outs[0], outs[2])
+}
+
+func TestFlatten(t *testing.T) {
+	ctx := context.Background()
+	ds := newTestDataset(t, 500, 100).Shuffle(2)
+	flat, err := ds.Flatten(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ds.Fingerprint(), flat.Fingerprint())
+	assert.Equal(t, ids(t, ds, 0), ids(t, flat, 0))
+	st, err := flat.resolve(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.sel.Contiguous(), "flattened data is read in order")
+	assert.NotNil(t, st.src.entry, "and lives in the cache")
+}
