@@ -45,9 +45,15 @@ func fastTakeSupported(t arrow.DataType) bool {
 	return false
 }
 
+// newBuf allocates an n-byte buffer from mem. Every byte is written by
+// the caller, except bitmaps, which are cleared here.
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {
-	b := memory.NewResizableBuffer(mem)
-	b.Resize(n)
+	return memory.NewBufferWithAllocator(mem.Allocate(n), mem)
+}
+
+func newBitmap(mem memory.Allocator, bits int64) *memory.Buffer {
+	b := newBuf(mem, int(bitutil.BytesForBits(bits)))
+	clear(b.Bytes())
 	return b
 }
 
@@ -68,7 +74,7 @@ func takeSpans(mem memory.Allocator, ds []arrow.ArrayData, spans []span) arrow.A
 	var validity *memory.Buffer
 	nulls := 0
 	if hasNulls {
-		validity = newBuf(mem, int(bitutil.BytesForBits(n)))
+		validity = newBitmap(mem, n)
 		dst := validity.Bytes()
 		var o int64
 		for _, s := range spans {
@@ -97,7 +103,7 @@ func takeSpans(mem memory.Allocator, ds []arrow.ArrayData, spans []span) arrow.A
 	}
 	switch t := d.DataType().(type) {
 	case *arrow.BooleanType:
-		vals := newBuf(mem, int(bitutil.BytesForBits(n)))
+		vals := newBitmap(mem, n)
 		dst := vals.Bytes()
 		var o int64
 		for _, s := range spans {
