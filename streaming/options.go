@@ -1,0 +1,62 @@
+package streaming
+
+import (
+	"fmt"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdata/quiver/arrowio"
+	"github.com/spf13/afero"
+)
+
+// Option configures how a Stream reads (Open, New).
+type Option func(*options)
+
+type options struct {
+	fs        afero.Fs
+	columns   []string
+	readOpts  []arrowio.ReadOption
+	chunkRows int
+	prefetch  int
+	mem       memory.Allocator
+}
+
+func newOptions(opts []Option) (options, error) {
+	o := options{chunkRows: DefaultChunkRows, prefetch: DefaultPrefetch, mem: memory.DefaultAllocator}
+	for _, f := range opts {
+		f(&o)
+	}
+	switch {
+	case o.chunkRows < 1:
+		return o, fmt.Errorf("streaming: chunk rows %d must be positive", o.chunkRows)
+	case o.prefetch < 0:
+		return o, fmt.Errorf("streaming: prefetch %d is negative", o.prefetch)
+	}
+	return o, nil
+}
+
+// WithFs reads locations from fsys instead of the OS filesystem (Open only).
+func WithFs(fsys afero.Fs) Option { return func(o *options) { o.fs = fsys } }
+
+// WithColumns reads only the named columns, in that order (Open only).
+// Default: all columns.
+func WithColumns(names ...string) Option { return func(o *options) { o.columns = names } }
+
+// WithReadOptions passes options to the arrowio readers of the files (Open
+// only), for example arrowio.WithSchema for JSON Lines.
+func WithReadOptions(opts ...arrowio.ReadOption) Option {
+	return func(o *options) { o.readOpts = append(o.readOpts, opts...) }
+}
+
+// WithChunkRows sets the most rows the stream reads and gathers at a time,
+// which is also the largest batch yielded without Batch. Default
+// DefaultChunkRows. Memory grows with it.
+func WithChunkRows(n int) Option { return func(o *options) { o.chunkRows = n } }
+
+// WithPrefetch sets how many chunks are decoded ahead of the consumer on the
+// stream's background goroutine. Default DefaultPrefetch; 0 still overlaps
+// one chunk.
+func WithPrefetch(n int) Option { return func(o *options) { o.prefetch = n } }
+
+// WithAllocator sets the allocator of gathered batches and readers.
+// Default memory.DefaultAllocator.
+func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.mem = mem } }
