@@ -196,9 +196,8 @@ func castStruct(ctx context.Context, mem memory.Allocator, sa *array.Struct, to 
 	for _, f := range to.Fields() {
 		var child arrow.Array
 		if i, ok := from.FieldIdx(f.Name); ok {
-			field := array.NewSlice(sa.Field(i), int64(sa.Offset()), int64(sa.Offset()+sa.Len()))
-			c, err := castArray(ctx, mem, field, f.Type, name+"."+f.Name)
-			field.Release()
+			// Field(i) is already sliced to the struct's offset and length.
+			c, err := castArray(ctx, mem, sa.Field(i), f.Type, name+"."+f.Name)
 			if err != nil {
 				return nil, err
 			}
