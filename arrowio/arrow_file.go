@@ -1,0 +1,338 @@
+package arrowio
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/spf13/afero"
+)
+
+// ErrClosed is returned by ArrowFile.BatchAt after Close.
+var ErrClosed = errors.New("arrowio: file already closed")
+
+// ArrowFile is an Arrow IPC file opened for random access to its record
+// batches.
+//
+// When the file lives on an operating-system filesystem (afero.OsFs,
+// ReadOnlyFs or BasePathFs over one) and memory-mapping is not disabled
+// (WithNoMmap), the file is mapped read-only and every buffer of every batch
+// aliases the mapping: opening costs a few reads of metadata and batches
+// cost no copy. The mapping is reference counted: it is unmapped only once
+// Close has been called and every batch, slice or array obtained from the
+// file has been released. Files whose buffers are compressed (lz4, zstd)
+// are still mapped, but their compressed buffers are decompressed into
+// memory from the configured allocator.
+//
+// Files with dictionary-encoded fields are read by copying instead, because
+// arrow-go v18.8.0's mapped reader cannot handle dictionaries (it panics);
+// Mapped reports false for them. Other filesystems are read through
+// ReadAt, copying each batch into allocator memory.
+//
+// An ArrowFile is safe for concurrent use.
+type ArrowFile struct {
+	path   string
+	schema *arrow.Schema // after projection
+	full   *arrow.Schema
+	proj   []int // column indices of schema in full; nil for all
+
+	rows       []int64 // per batch
+	total      int64
+	compressed bool // some batch has compressed buffers
+	copied     bool // mapped, but read by copying (dictionary fields)
+
+	mu     sync.RWMutex // Close (write) against BatchAt (read)
+	closed bool
+	rd     *ipc.FileReader
+	m      *mapping   // nil unless mapped
+	file   afero.File // open while the reader reads through it
+}
+
+// OpenArrowFile opens the Arrow IPC file at path on fsys for random access.
+// Options that apply: WithColumns (projection; unknown names are an error
+// wrapping ErrSchema), WithAllocator (memory for copies and decompressed
+// buffers) and WithNoMmap. A stream-format file is not accepted; open
+// those with Open.
+//
+// Errors about the file's contents are *PosError values wrapping
+// ErrCorrupt. The caller must call Close.
+func OpenArrowFile(fsys afero.Fs, path string, opts ...ReadOption) (*ArrowFile, error) {
+	cfg, err := NewReadConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	return openArrowFile(fsys, path, cfg)
+}
+
+func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, err error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if af == nil {
+			_ = f.Close()
+		}
+	}()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	corrupt := func(err error) error {
+		return &PosError{Path: path, RowGroup: -1, Batch: -1, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
+	ipcOpts := func() []ipc.Option {
+		// Local files are trusted: a batch may be as large as the file.
+		lim := max(size, 1)
+		return []ipc.Option{ipc.WithAllocator(cfg.Allocator), ipc.WithBodySizeLimit(lim), ipc.WithMetadataSizeLimit(lim)}
+	}
+
+	af = &ArrowFile{path: path}
+	var src io.ReaderAt
+	if osf := osFileOf(f); osf != nil && !cfg.NoMmap && mmapSupported && size > 0 {
+		data, merr := mmapFile(osf, size)
+		if merr == nil {
+			af.m = newMapping(data)
+			src = bytes.NewReader(data)
+			_ = f.Close() // the mapping outlives the descriptor
+		}
+	}
+	if af.m == nil {
+		la := &lockedFile{f: f, size: size}
+		if osFileOf(f) != nil {
+			la.noLock = true // os.File.ReadAt is safe for concurrent use
+		}
+		src = la
+		af.file = f
+	}
+	fail := func(e error) (*ArrowFile, error) {
+		if af.m != nil {
+			af.m.release()
+		}
+		af = nil
+		return nil, e
+	}
+
+	blocks, _, err := readFooter(src, size)
+	if err != nil {
+		return fail(corrupt(err))
+	}
+	facts, err := readBatchFacts(src, path, size, blocks)
+	if err != nil {
+		return fail(err)
+	}
+	af.rows = make([]int64, len(facts))
+	for i, fc := range facts {
+		af.rows[i] = fc.Rows
+		af.total += fc.Rows
+		af.compressed = af.compressed || fc.Compressed
+	}
+
+	if af.m != nil {
+		af.rd, err = newMappedReader(af.m.data, ipcOpts())
+		if errors.Is(err, errMappedDict) {
+			// Copy-read instead; the mapping still backs the reads.
+			af.rd, err = guard(func() (*ipc.FileReader, error) {
+				return ipc.NewFileReader(bytes.NewReader(af.m.data), ipcOpts()...)
+			})
+			af.copied = true
+		}
+	} else {
+		af.rd, err = guard(func() (*ipc.FileReader, error) {
+			return ipc.NewFileReader(src.(*lockedFile), ipcOpts()...)
+		})
+	}
+	if err != nil {
+		return fail(corrupt(err))
+	}
+	if af.rd.NumRecords() != len(blocks) {
+		_ = af.rd.Close()
+		return fail(corrupt(fmt.Errorf("footer lists %d batches, reader sees %d", len(blocks), af.rd.NumRecords())))
+	}
+	af.full = af.rd.Schema()
+	af.schema, af.proj, err = projectSchema(af.full, cfg.Columns)
+	if err != nil {
+		_ = af.rd.Close()
+		return fail(NewPosError(path, err))
+	}
+	return af, nil
+}
+
+var errMappedDict = errors.New("mapped reader cannot read dictionary fields")
+
+// newMappedReader opens the mapped reader, turning arrow-go's panic on
+// dictionary fields into errMappedDict.
+func newMappedReader(data []byte, opts []ipc.Option) (rd *ipc.FileReader, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			rd, err = nil, fmt.Errorf("%w: %v", errMappedDict, p)
+		}
+	}()
+	return ipc.NewMappedFileReader(data, opts...)
+}
+
+// guard runs fn, turning a panic into an error.
+func guard[T any](fn func() (T, error)) (v T, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			var zero T
+			v, err = zero, fmt.Errorf("arrow-go panicked: %v", p)
+		}
+	}()
+	return fn()
+}
+
+// projectSchema returns the schema of the named columns of s, in the order
+// given, and their indices; nil names select everything.
+func projectSchema(s *arrow.Schema, names []string) (*arrow.Schema, []int, error) {
+	if names == nil {
+		return s, nil, nil
+	}
+	idx := make([]int, len(names))
+	fields := make([]arrow.Field, len(names))
+	for i, n := range names {
+		found := s.FieldIndices(n)
+		if len(found) == 0 {
+			return nil, nil, fmt.Errorf("%w: no column %q (have %v)", ErrSchema, n, fieldNames(s))
+		}
+		idx[i] = found[0]
+		fields[i] = s.Field(found[0])
+	}
+	md := s.Metadata()
+	return arrow.NewSchema(fields, &md), idx, nil
+}
+
+func fieldNames(s *arrow.Schema) []string {
+	out := make([]string, s.NumFields())
+	for i := range out {
+		out[i] = s.Field(i).Name
+	}
+	return out
+}
+
+// Path returns the path the file was opened with.
+func (f *ArrowFile) Path() string { return f.path }
+
+// Schema returns the schema of the batches BatchAt returns, after
+// projection.
+func (f *ArrowFile) Schema() *arrow.Schema { return f.schema }
+
+// Metadata returns the key-value metadata of the file's schema.
+func (f *ArrowFile) Metadata() arrow.Metadata { return f.full.Metadata() }
+
+// NumBatches returns the number of record batches in the file.
+func (f *ArrowFile) NumBatches() int { return len(f.rows) }
+
+// NumRows returns the total number of rows, from batch headers read at
+// open.
+func (f *ArrowFile) NumRows() int64 { return f.total }
+
+// BatchRows returns the number of rows of batch i without decoding it. It
+// panics if i is out of range, like a slice index.
+func (f *ArrowFile) BatchRows(i int) int64 { return f.rows[i] }
+
+// Mapped reports whether batches are zero-copy views of a memory mapping:
+// the file is mapped, none of its buffers is compressed and it has no
+// dictionary fields.
+func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed && !f.copied }
+
+// BatchAt decodes batch i. The caller owns the result and must Release it;
+// it stays valid after Close. Errors are *PosError values naming the batch,
+// wrapping ErrCorrupt for damaged input, or ErrClosed after Close. BatchAt
+// is safe for concurrent use.
+func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
+	if i < 0 || i >= len(f.rows) {
+		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i,
+			Err: fmt.Errorf("batch index %d out of range [0, %d)", i, len(f.rows))}
+	}
+	f.mu.RLock()
+	defer f.mu.RUnlock()
+	if f.closed {
+		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: ErrClosed}
+	}
+	rec, err := guard(func() (arrow.RecordBatch, error) { return f.rd.RecordBatchAt(i) })
+	if err != nil {
+		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
+	if rec.NumRows() != f.rows[i] {
+		rec.Release()
+		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i,
+			Err: fmt.Errorf("%w: batch has %d rows, its header said %d", ErrCorrupt, rec.NumRows(), f.rows[i])}
+	}
+	if f.proj != nil {
+		cols := make([]arrow.Array, len(f.proj))
+		for j, c := range f.proj {
+			cols[j] = rec.Column(c)
+		}
+		p := array.NewRecordBatch(f.schema, cols, rec.NumRows())
+		rec.Release()
+		rec = p
+	}
+	if f.m != nil {
+		// Tie every aliasing buffer to the mapping (the read lock keeps
+		// the file's own reference alive meanwhile).
+		out := f.m.rebindBatch(rec)
+		rec.Release()
+		rec = out
+	}
+	return rec, nil
+}
+
+// Close drops the file's own reference to its data. Batches obtained
+// earlier remain valid until released; the mapping, if any, is unmapped
+// after the last of them is released. Close is idempotent.
+func (f *ArrowFile) Close() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.closed {
+		return nil
+	}
+	f.closed = true
+	err := f.rd.Close()
+	if f.file != nil {
+		err = errors.Join(err, f.file.Close())
+	}
+	if f.m != nil {
+		f.m.release()
+	}
+	return err
+}
+
+// lockedFile adapts an afero.File to ipc.ReadAtSeeker with ReadAt safe
+// for concurrent use: some afero files (MemMapFs) move a shared offset in
+// ReadAt.
+type lockedFile struct {
+	mu     sync.Mutex
+	f      afero.File
+	size   int64
+	noLock bool
+}
+
+func (l *lockedFile) ReadAt(p []byte, off int64) (int, error) {
+	if !l.noLock {
+		l.mu.Lock()
+		defer l.mu.Unlock()
+	}
+	return l.f.ReadAt(p, off)
+}
+
+func (l *lockedFile) Read(p []byte) (int, error) {
+	return 0, errors.New("arrowio: sequential Read on a random-access file")
+}
+
+// Seek supports only what ipc.NewFileReader does with it: finding the size.
+func (l *lockedFile) Seek(off int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekEnd:
+		return l.size + off, nil
+	case io.SeekStart:
+		return off, nil
+	}
+	return 0, errors.New("arrowio: unsupported seek")
+}

@@ -1,0 +1,519 @@
+package arrowio
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"iter"
+	"os"
+	"runtime/debug"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/spf13/afero"
+)
+
+// parquetMaxPageSize is the largest page body (compressed or not) the reader
+// accepts. arrow-go's defaults (64 MiB compressed, 256 MiB uncompressed)
+// reject valid files with 1 GiB pages; a page is still bounded so that a
+// corrupt header cannot ask for an absurd allocation.
+const parquetMaxPageSize = 2 << 30
+
+// ParquetReader reads one Parquet file through pqarrow. Besides the Reader
+// methods it answers footer-only questions (row groups, column chunk
+// statistics, codecs, key-value metadata) without reading any data page.
+//
+// All reads go through the afero.File's ReadAt, one ReadAt per column chunk,
+// so remote filesystems (hubfs) are served with few range requests. A
+// ParquetReader is not safe for concurrent use; the caller must call Close.
+type ParquetReader struct {
+	path string
+	cfg  ReadConfig
+
+	f   afero.File
+	src *parquetSource
+	pf  *file.Reader
+	fr  *pqarrow.FileReader
+
+	fileSchema *arrow.Schema  // full Arrow schema of the file
+	schema     *arrow.Schema  // output schema, after projection
+	fields     []int          // file field index of each output column
+	leaves     []map[int]bool // leaf column indices of each output column
+	int96      []int          // leaf index of each output column read as INT96, or -1
+	rowGroups  []int          // row groups Batches reads
+}
+
+var _ Reader = (*ParquetReader)(nil)
+
+// OpenParquet opens the Parquet file at path on fsys and reads its footer.
+// Options are those of Open; WithColumns, WithRowGroups, WithBatchSize,
+// WithWorkers and WithAllocator apply. Errors are *PosError values wrapping
+// ErrCorrupt (not a Parquet file, damaged footer), ErrUnsupported (encrypted
+// files) or ErrSchema (unknown column, row group out of range).
+func OpenParquet(fsys afero.Fs, path string, opts ...ReadOption) (*ParquetReader, error) {
+	cfg, err := NewReadConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Format = FormatParquet
+	return openParquetReader(fsys, path, cfg)
+}
+
+func openParquet(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
+	r, err := openParquetReader(fsys, path, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetReader, err error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	src, err := newParquetSource(f)
+	if err != nil {
+		f.Close()
+		return nil, NewPosError(path, err)
+	}
+	r = &ParquetReader{path: path, cfg: cfg, f: f, src: src}
+	defer func() {
+		if err != nil {
+			f.Close()
+			r = nil
+		}
+	}()
+	if err := checkParquetMagic(src); err != nil {
+		return nil, NewPosError(path, err)
+	}
+	props := parquet.NewReaderProperties(cfg.Allocator)
+	props.BufferedStreamEnabled = false
+	props.MaxCompressedPageSize = parquetMaxPageSize
+	props.MaxUncompressedPageSize = parquetMaxPageSize
+	open := func(opts ...file.ReadOption) error {
+		return protect(func() error {
+			pf, err := file.NewParquetReader(src, append(opts, file.WithReadProps(props))...)
+			if err != nil {
+				return classifyParquetErr(err)
+			}
+			if pf.MetaData().IsSetEncryptionAlgorithm() {
+				return fmt.Errorf("%w: encrypted Parquet is unsupported", ErrUnsupported)
+			}
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.BatchSize)}, cfg.Allocator)
+			if err != nil {
+				return classifyParquetErr(err)
+			}
+			r.pf, r.fr = pf, fr
+			return nil
+		})
+	}
+	err = open()
+	if err != nil && !errors.Is(err, ErrUnsupported) {
+		// arrow-go rejects some valid schemas (unknown logical types, MAP
+		// keys that are not required); retry once with a repaired footer.
+		if md, _, ferr := sanitizedFooter(src); ferr == nil {
+			if err2 := open(file.WithMetadata(md)); err2 == nil {
+				err = nil
+			}
+		}
+	}
+	if err != nil {
+		return nil, NewPosError(path, err)
+	}
+	if err := r.resolveSchema(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// resolveSchema computes the file schema, the projection and the row groups.
+func (r *ParquetReader) resolveSchema() error {
+	fields := r.fr.Manifest.Fields
+	all := make([]arrow.Field, len(fields))
+	for i, sf := range fields {
+		all[i] = *sf.Field
+	}
+	int96 := make([]int, len(all))
+	for i, sf := range fields {
+		int96[i] = -1
+		if len(sf.Children) == 0 && sf.IsLeaf() {
+			col := r.pf.MetaData().Schema.Column(sf.ColIndex)
+			if col.PhysicalType() == parquet.Types.Int96 && col.MaxRepetitionLevel() == 0 {
+				tz := ""
+				if ts, ok := all[i].Type.(*arrow.TimestampType); ok {
+					tz = ts.TimeZone
+				}
+				all[i].Type = &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: tz}
+				int96[i] = sf.ColIndex
+			}
+		}
+	}
+	md := r.fr.Manifest.SchemaMeta
+	r.fileSchema = arrow.NewSchema(all, md)
+
+	if r.cfg.Columns == nil {
+		r.fields = make([]int, len(all))
+		for i := range all {
+			r.fields[i] = i
+		}
+		r.schema = r.fileSchema
+	} else {
+		out := make([]arrow.Field, 0, len(r.cfg.Columns))
+		for _, name := range r.cfg.Columns {
+			idx := r.fileSchema.FieldIndices(name)
+			if len(idx) == 0 {
+				return &PosError{Path: r.path, RowGroup: -1, Batch: -1, ColumnName: name,
+					Err: fmt.Errorf("%w: no column %q in file", ErrSchema, name)}
+			}
+			if slices.Contains(r.fields, idx[0]) {
+				return &PosError{Path: r.path, RowGroup: -1, Batch: -1, ColumnName: name,
+					Err: fmt.Errorf("%w: column %q selected twice", ErrSchema, name)}
+			}
+			r.fields = append(r.fields, idx[0])
+			out = append(out, all[idx[0]])
+		}
+		r.schema = arrow.NewSchema(out, md)
+	}
+
+	r.leaves = make([]map[int]bool, len(r.fields))
+	r.int96 = make([]int, len(r.fields))
+	for i, fi := range r.fields {
+		r.int96[i] = int96[fi]
+		r.leaves[i] = map[int]bool{}
+		collectLeaves(&fields[fi], r.leaves[i])
+	}
+
+	n := r.pf.NumRowGroups()
+	if r.cfg.RowGroups == nil {
+		r.rowGroups = make([]int, n)
+		for i := range n {
+			r.rowGroups[i] = i
+		}
+	} else {
+		for _, g := range r.cfg.RowGroups {
+			if g < 0 || g >= n {
+				return &PosError{Path: r.path, RowGroup: g, Batch: -1,
+					Err: fmt.Errorf("%w: row group %d out of range (file has %d)", ErrSchema, g, n)}
+			}
+		}
+		r.rowGroups = slices.Clone(r.cfg.RowGroups)
+	}
+	return nil
+}
+
+func collectLeaves(sf *pqarrow.SchemaField, into map[int]bool) {
+	if len(sf.Children) == 0 {
+		if sf.IsLeaf() {
+			into[sf.ColIndex] = true
+		}
+		return
+	}
+	for i := range sf.Children {
+		collectLeaves(&sf.Children[i], into)
+	}
+}
+
+// Path returns the path the reader was opened with.
+func (r *ParquetReader) Path() string { return r.path }
+
+// Format returns FormatParquet.
+func (r *ParquetReader) Format() Format { return FormatParquet }
+
+// Schema returns the output schema, after projection. Nested columns keep
+// all their leaves.
+func (r *ParquetReader) Schema() *arrow.Schema { return r.schema }
+
+// FileSchema returns the Arrow schema of the whole file, ignoring projection.
+func (r *ParquetReader) FileSchema() *arrow.Schema { return r.fileSchema }
+
+// NumRows returns the rows in the selected row groups, from the footer.
+func (r *ParquetReader) NumRows() (int64, bool) {
+	var n int64
+	md := r.pf.MetaData()
+	for _, g := range r.rowGroups {
+		n += md.RowGroup(g).NumRows()
+	}
+	return n, true
+}
+
+// Close closes the file. Batches retained by the caller stay valid.
+func (r *ParquetReader) Close() error {
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f = nil
+	return err
+}
+
+// Batches yields the selected row groups as batches of at most the
+// configured batch size; a batch never spans two row groups. Top-level
+// columns are decoded in parallel on up to cfg.Workers goroutines. Errors
+// are *PosError values naming the row group and, where known, the column,
+// and wrap ErrCorrupt or ErrUnsupported. A panic inside the Parquet library
+// is recovered and reported as ErrCorrupt.
+func (r *ParquetReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		if r.f == nil {
+			yield(nil, NewPosError(r.path, errors.New("arrowio: reader is closed")))
+			return
+		}
+		for _, g := range r.rowGroups {
+			if !r.readRowGroup(ctx, g, yield) {
+				return
+			}
+		}
+	}
+}
+
+// readRowGroup yields the batches of row group g; it returns false when
+// iteration must stop.
+func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arrow.RecordBatch, error) bool) bool {
+	fail := func(col string, err error) bool {
+		var pe *PosError
+		if !errors.As(err, &pe) {
+			err = &PosError{Path: r.path, RowGroup: g, Batch: -1, ColumnName: col, Err: err}
+		}
+		yield(nil, err)
+		return false
+	}
+	nrows := r.pf.MetaData().RowGroup(g).NumRows()
+	readers := make([]columnSource, len(r.fields))
+	defer func() {
+		for _, cr := range readers {
+			if cr != nil {
+				cr.release()
+			}
+		}
+	}()
+	for i, fi := range r.fields {
+		err := protect(func() error {
+			if r.int96[i] >= 0 {
+				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
+				if err != nil {
+					return err
+				}
+				readers[i] = src
+				return nil
+			}
+			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
+			if err != nil {
+				return classifyParquetErr(err)
+			}
+			if cr == nil {
+				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
+			}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator}
+			return nil
+		})
+		if err != nil {
+			return fail(r.schema.Field(i).Name, err)
+		}
+	}
+	batch := int64(r.cfg.BatchSize)
+	if batch <= 0 {
+		batch = nrows
+	}
+	cols := make([]arrow.Array, len(readers))
+	errs := make([]error, len(readers))
+	for done := int64(0); done < nrows; {
+		if err := ctx.Err(); err != nil {
+			yield(nil, err)
+			return false
+		}
+		n := min(batch, nrows-done)
+		r.readColumns(readers, n, cols, errs)
+		for i, err := range errs {
+			if err != nil {
+				releaseAll(cols)
+				return fail(r.schema.Field(i).Name, err)
+			}
+		}
+		for i, c := range cols {
+			if int64(c.Len()) != n {
+				releaseAll(cols)
+				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded %d rows, want %d", ErrCorrupt, c.Len(), n))
+			}
+		}
+		rec := array.NewRecordBatch(r.schema, cols, n)
+		releaseAll(cols)
+		done += n
+		ok := yield(rec, nil)
+		rec.Release()
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// readColumns reads the next n rows of every reader into cols, in parallel
+// on up to cfg.Workers goroutines, recording failures in errs.
+func (r *ParquetReader) readColumns(readers []columnSource, n int64, cols []arrow.Array, errs []error) {
+	read := func(i int) {
+		cols[i], errs[i] = nil, nil
+		errs[i] = protect(func() error {
+			a, err := readers[i].next(n)
+			cols[i] = a
+			return err
+		})
+	}
+	workers := min(r.cfg.Workers, len(readers))
+	if workers <= 1 {
+		for i := range readers {
+			read(i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range workers {
+		wg.Go(func() {
+			for i := range next {
+				read(i)
+			}
+		})
+	}
+	for i := range readers {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func releaseAll(cols []arrow.Array) {
+	for i, c := range cols {
+		if c != nil {
+			c.Release()
+			cols[i] = nil
+		}
+	}
+}
+
+// protect runs fn and turns a panic into an error wrapping ErrCorrupt:
+// arrow-go panics on some malformed inputs.
+func protect(fn func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			if debugParquetPanics {
+				err = fmt.Errorf("%w: parquet library panicked: %v\n%s", ErrCorrupt, p, debug.Stack())
+				return
+			}
+			err = fmt.Errorf("%w: parquet library panicked: %v", ErrCorrupt, p)
+		}
+	}()
+	return fn()
+}
+
+// debugParquetPanics adds stack traces to recovered panics (tests only).
+var debugParquetPanics = false
+
+// classifyParquetErr wraps an error from arrow-go in the matching sentinel.
+func classifyParquetErr(err error) error {
+	if err == nil || errors.Is(err, ErrCorrupt) || errors.Is(err, ErrUnsupported) || errors.Is(err, ErrSchema) {
+		return err
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	msg := err.Error()
+	switch {
+	case bytes.Contains([]byte(msg), []byte("encrypt")):
+		return fmt.Errorf("%w: encrypted Parquet is unsupported (%v)", ErrUnsupported, err)
+	case bytes.Contains([]byte(msg), []byte("not implemented")), bytes.Contains([]byte(msg), []byte("unsupported")),
+		bytes.Contains([]byte(msg), []byte("not supported")):
+		return fmt.Errorf("%w: %v", ErrUnsupported, err)
+	}
+	return fmt.Errorf("%w: %w", ErrCorrupt, err)
+}
+
+// checkParquetMagic tells a Parquet file from anything else before the
+// library parses it: "PAR1" at both ends, "PARE" at the end for an
+// encrypted footer.
+func checkParquetMagic(src *parquetSource) error {
+	if src.size < 12 {
+		return fmt.Errorf("%w: not a Parquet file (%d bytes, too short)", ErrCorrupt, src.size)
+	}
+	var head, tail [4]byte
+	if _, err := src.ReadAt(head[:], 0); err != nil {
+		return fmt.Errorf("%w: reading header: %v", ErrCorrupt, err)
+	}
+	if _, err := src.ReadAt(tail[:], src.size-4); err != nil {
+		return fmt.Errorf("%w: reading footer: %v", ErrCorrupt, err)
+	}
+	switch {
+	case string(tail[:]) == "PARE":
+		return fmt.Errorf("%w: encrypted Parquet is unsupported", ErrUnsupported)
+	case string(head[:]) != "PAR1" && string(head[:]) != "PARE", string(tail[:]) != "PAR1":
+		return fmt.Errorf("%w: not a Parquet file (bad magic bytes)", ErrCorrupt)
+	}
+	return nil
+}
+
+// parquetSource adapts an afero.File to parquet.ReaderAtSeeker. Only ReadAt
+// touches the file; Seek answers from the size taken at open. ReadAt is
+// serialised by a mutex unless the file is an *os.File, because afero's
+// in-memory file moves a shared offset inside ReadAt (spf13/afero#433).
+type parquetSource struct {
+	f    afero.File
+	size int64
+	pos  int64
+	mu   *sync.Mutex // nil for *os.File
+}
+
+func newParquetSource(f afero.File) (*parquetSource, error) {
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		return nil, fmt.Errorf("%w: not a Parquet file (a directory)", ErrCorrupt)
+	}
+	s := &parquetSource{f: f, size: fi.Size()}
+	if _, ok := f.(*os.File); !ok {
+		s.mu = new(sync.Mutex)
+	}
+	return s, nil
+}
+
+func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
+	if s.mu != nil {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+	}
+	return s.f.ReadAt(p, off)
+}
+
+func (s *parquetSource) Read(p []byte) (int, error) {
+	if s.pos >= s.size {
+		return 0, io.EOF
+	}
+	n, err := s.ReadAt(p, s.pos)
+	s.pos += int64(n)
+	return n, err
+}
+
+func (s *parquetSource) Seek(offset int64, whence int) (int64, error) {
+	switch whence {
+	case io.SeekStart:
+	case io.SeekCurrent:
+		offset += s.pos
+	case io.SeekEnd:
+		offset += s.size
+	default:
+		return 0, fmt.Errorf("arrowio: bad whence %d", whence)
+	}
+	if offset < 0 {
+		return 0, errors.New("arrowio: negative seek position")
+	}
+	s.pos = offset
+	return offset, nil
+}
