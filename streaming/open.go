@@ -5,83 +5,80 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"sort"
-	"strings"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/hubfs"
 	"github.com/spf13/afero"
 )
 
 // openWorkers bounds how many files Open inspects at once.
 const openWorkers = 8
 
-// Open returns a Stream over the files at locations: paths or glob patterns
-// on the filesystem given by WithFs (default the OS filesystem), each
-// pattern's matches sorted. Every Parquet row group is a shard; other files
-// are one shard each. Open reads only footers, except for formats that do
-// not record their row count (JSON Lines, CSV, Arrow streams), which it
-// scans once to count. Files whose schemas differ are read as their unified
-// schema (arrowio.UnifySchemas). Errors name the file.
+// Open returns a Stream over the files at locations. A location is an
+// hf:// URL, a file:// URL or a path on the filesystem given by WithFs
+// (default the OS filesystem); it may be a glob or a directory (see
+// hubfs.Resolve), and its files are taken sorted. Hub files are read with
+// HTTP range requests through hubfs (WithHubOptions configures it:
+// endpoint, token, retries, memory cache).
+//
+// Every Parquet row group and every Arrow IPC file batch is a shard; other
+// files are one shard each. Open reads only footers, except for formats
+// that do not record their row count (JSON Lines, CSV, Arrow streams),
+// which it scans once to count. Files whose schemas differ are read as
+// their unified schema (arrowio.UnifySchemas). Errors name the file.
 func Open(ctx context.Context, locations []string, opts ...Option) (*Stream, error) {
 	o, err := newOptions(opts)
 	if err != nil {
 		return nil, err
 	}
-	fsys := o.fs
-	if fsys == nil {
-		fsys = afero.NewOsFs()
+	if len(locations) == 0 {
+		return nil, errors.New("streaming: no locations given")
 	}
-	paths, err := expand(fsys, locations)
-	if err != nil {
-		return nil, err
+	local := o.fs
+	if local == nil {
+		local = afero.NewOsFs()
 	}
-	src, err := openFiles(ctx, fsys, paths, o)
+	var files []fileRef
+	for _, loc := range locations {
+		res, err := hubfs.Resolve(ctx, loc, append([]hubfs.Option{hubfs.WithLocalFs(local)}, o.hubOpts...)...)
+		if err != nil {
+			return nil, fmt.Errorf("streaming: %s: %w", loc, err)
+		}
+		for _, p := range res.Paths {
+			ref := fileRef{fs: res.Fs, path: p, name: p}
+			if res.Commit != "" && res.Identity != nil {
+				// hf://TYPE/NS/NAME@COMMIT/PATH#ETAG pins the bytes read
+				if id, err := res.Identity(p); err == nil {
+					ref.name = id
+				}
+			}
+			files = append(files, ref)
+		}
+	}
+	src, err := openFiles(ctx, files, o)
 	if err != nil {
 		return nil, err
 	}
 	return New(src, opts...)
 }
 
-// expand turns locations into paths, in order, each pattern's matches
-// sorted. A pattern matching nothing is an error.
-func expand(fsys afero.Fs, locations []string) ([]string, error) {
-	if len(locations) == 0 {
-		return nil, errors.New("streaming: no locations given")
-	}
-	var out []string
-	for _, loc := range locations {
-		if !strings.ContainsAny(loc, "*?[") {
-			st, err := fsys.Stat(loc)
-			if err != nil {
-				return nil, fmt.Errorf("streaming: %w", err)
-			}
-			if st.IsDir() {
-				return nil, fmt.Errorf("streaming: %s is a directory (give files or a glob)", loc)
-			}
-			out = append(out, loc)
-			continue
-		}
-		m, err := afero.Glob(fsys, loc)
-		if err != nil {
-			return nil, fmt.Errorf("streaming: bad pattern %q: %w", loc, err)
-		}
-		if len(m) == 0 {
-			return nil, fmt.Errorf("streaming: %s: no files match", loc)
-		}
-		sort.Strings(m)
-		out = append(out, m...)
-	}
-	return out, nil
+// fileRef is one file of a stream: where it is read and how it is named.
+type fileRef struct {
+	fs   afero.Fs
+	path string // on fs
+	name string // in shards and errors
 }
 
 // fileSource reads shards of files through arrowio.
 type fileSource struct {
-	fs       afero.Fs
 	schema   *arrow.Schema
+	files    []fileRef
 	shards   []Shard
+	fileOf   []int // file index of each shard
 	readOpts []arrowio.ReadOption
 	mem      memory.Allocator
 }
@@ -92,30 +89,33 @@ type fileInfo struct {
 	err    error
 }
 
-func openFiles(ctx context.Context, fsys afero.Fs, paths []string, o options) (*fileSource, error) {
-	src := &fileSource{fs: fsys, mem: o.mem}
+func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, error) {
+	src := &fileSource{files: files, mem: o.mem}
 	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(o.mem)}, o.readOpts...)
 	if len(o.columns) > 0 {
 		src.readOpts = append(src.readOpts, arrowio.WithColumns(o.columns...))
 	}
-	infos := make([]fileInfo, len(paths))
+	infos := make([]fileInfo, len(files))
 	sem := make(chan struct{}, openWorkers)
 	var wg sync.WaitGroup
-	for i, p := range paths {
+	for i, f := range files {
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			infos[i] = src.inspect(ctx, p)
+			infos[i] = src.inspect(ctx, f)
 		})
 	}
 	wg.Wait()
-	schemas := make([]*arrow.Schema, len(paths))
+	schemas := make([]*arrow.Schema, len(files))
 	for i, info := range infos {
 		if info.err != nil {
 			return nil, info.err
 		}
 		schemas[i] = info.schema
-		src.shards = append(src.shards, info.shards...)
+		for _, sh := range info.shards {
+			src.shards = append(src.shards, sh)
+			src.fileOf = append(src.fileOf, i)
+		}
 	}
 	schema, err := arrowio.UnifySchemas(schemas...)
 	if err != nil {
@@ -125,27 +125,87 @@ func openFiles(ctx context.Context, fsys afero.Fs, paths []string, o options) (*
 	return src, nil
 }
 
+// format returns the format the readers will use for path: the one forced
+// by the read options, or else the extension's.
+func (s *fileSource) format(path string) arrowio.Format {
+	var c arrowio.ReadConfig
+	for _, o := range s.readOpts {
+		o(&c)
+	}
+	if c.Format != arrowio.FormatUnknown {
+		return c.Format
+	}
+	f, _, _ := arrowio.DetectFormat(path)
+	return f
+}
+
 // inspect learns a file's schema and shards from its footer, or by a
 // counting scan.
-func (s *fileSource) inspect(ctx context.Context, path string) fileInfo {
-	r, err := arrowio.Open(s.fs, path, s.readOpts...)
+func (s *fileSource) inspect(ctx context.Context, f fileRef) fileInfo {
+	switch s.format(f.path) {
+	case arrowio.FormatParquet:
+		r, err := arrowio.OpenParquet(f.fs, f.path, s.readOpts...)
+		if err != nil {
+			return fileInfo{err: err}
+		}
+		defer r.Close()
+		rows, err := parquetRowGroups(f.fs, f.path)
+		if err != nil {
+			return fileInfo{err: err}
+		}
+		info := fileInfo{schema: r.Schema()}
+		for g, n := range rows {
+			info.shards = append(info.shards, Shard{Path: f.name, RowGroup: g, Batch: -1, Rows: n})
+		}
+		return info
+	case arrowio.FormatArrowFile:
+		af, err := arrowio.OpenArrowFile(f.fs, f.path, s.readOpts...)
+		if err == nil {
+			defer af.Close()
+			info := fileInfo{schema: af.Schema()}
+			for b := range af.NumBatches() {
+				info.shards = append(info.shards, Shard{Path: f.name, RowGroup: -1, Batch: b, Rows: af.BatchRows(b)})
+			}
+			return info
+		}
+		// Not the file format (an HF save_to_disk stream named .arrow):
+		// read it whole below.
+	}
+	r, err := arrowio.Open(f.fs, f.path, s.readOpts...)
 	if err != nil {
 		return fileInfo{err: err}
 	}
 	defer r.Close()
-	info := fileInfo{schema: r.Schema()}
-	if lr, ok := r.(arrowio.LayoutReader); ok && r.Format() == arrowio.FormatParquet {
-		for g, rg := range lr.Layout().RowGroups {
-			info.shards = append(info.shards, Shard{Path: path, RowGroup: g, Rows: rg.Rows})
-		}
-		return info
-	}
 	n, err := arrowio.Count(ctx, r)
 	if err != nil {
 		return fileInfo{err: err}
 	}
-	info.shards = []Shard{{Path: path, RowGroup: -1, Rows: n}}
-	return info
+	return fileInfo{schema: r.Schema(), shards: []Shard{{Path: f.name, RowGroup: -1, Batch: -1, Rows: n}}}
+}
+
+// parquetRowGroups returns the row count of each row group of a Parquet
+// file, from its footer (arrowio.ParquetReader does not expose them).
+func parquetRowGroups(fsys afero.Fs, path string) (rows []int64, err error) {
+	f, err := fsys.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			rows, err = nil, arrowio.NewPosError(path, fmt.Errorf("%w: footer: %v", arrowio.ErrCorrupt, r))
+		}
+	}()
+	pf, err := file.NewParquetReader(f)
+	if err != nil {
+		return nil, arrowio.NewPosError(path, fmt.Errorf("%w: %v", arrowio.ErrCorrupt, err))
+	}
+	defer pf.Close()
+	md := pf.MetaData()
+	for g := range md.NumRowGroups() {
+		rows = append(rows, md.RowGroup(g).NumRows())
+	}
+	return rows, nil
 }
 
 func (s *fileSource) Schema() *arrow.Schema { return s.schema }
@@ -154,25 +214,47 @@ func (s *fileSource) Shards() []Shard       { return s.shards }
 // Read yields shard i, converted to the unified schema if its file's
 // schema differs.
 func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
-	sh := s.shards[i]
-	return func(yield func(arrow.RecordBatch, error) bool) {
+	sh, f := s.shards[i], s.files[s.fileOf[i]]
+	batches := func(yield func(arrow.RecordBatch, error) bool) {
+		if sh.Batch >= 0 {
+			af, err := arrowio.OpenArrowFile(f.fs, f.path, s.readOpts...)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer af.Close()
+			b, err := af.BatchAt(sh.Batch)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer b.Release()
+			yield(b, nil)
+			return
+		}
 		opts := s.readOpts
 		if sh.RowGroup >= 0 {
 			opts = append(opts[:len(opts):len(opts)], arrowio.WithRowGroups(sh.RowGroup))
 		}
-		r, err := arrowio.Open(s.fs, sh.Path, opts...)
+		r, err := arrowio.Open(f.fs, f.path, opts...)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
 		defer r.Close()
-		cast := !r.Schema().Equal(s.schema)
 		for b, err := range r.Batches(ctx) {
+			if !yield(b, err) || err != nil {
+				return
+			}
+		}
+	}
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		for b, err := range batches {
 			if err != nil {
 				yield(nil, err)
 				return
 			}
-			if !cast {
+			if b.Schema().Equal(s.schema) {
 				if !yield(b, nil) {
 					return
 				}
@@ -180,7 +262,7 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 			}
 			c, err := arrowio.CastBatch(ctx, s.mem, b, s.schema)
 			if err != nil {
-				yield(nil, err)
+				yield(nil, fmt.Errorf("%s: %w", sh, err))
 				return
 			}
 			ok := yield(c, nil)

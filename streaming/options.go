@@ -5,6 +5,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/hubfs"
 	"github.com/spf13/afero"
 )
 
@@ -18,6 +19,7 @@ type options struct {
 	chunkRows int
 	prefetch  int
 	mem       memory.Allocator
+	hubOpts   []hubfs.Option
 }
 
 func newOptions(opts []Option) (options, error) {
@@ -34,7 +36,8 @@ func newOptions(opts []Option) (options, error) {
 	return o, nil
 }
 
-// WithFs reads locations from fsys instead of the OS filesystem (Open only).
+// WithFs reads local locations (plain paths, file:// URLs) from fsys instead
+// of the OS filesystem (Open only).
 func WithFs(fsys afero.Fs) Option { return func(o *options) { o.fs = fsys } }
 
 // WithColumns reads only the named columns, in that order (Open only).
@@ -60,3 +63,10 @@ func WithPrefetch(n int) Option { return func(o *options) { o.prefetch = n } }
 // WithAllocator sets the allocator of gathered batches and readers.
 // Default memory.DefaultAllocator.
 func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.mem = mem } }
+
+// WithHubOptions configures the hubfs filesystem of hf:// locations (Open
+// only): endpoint, token, retries, memory cache. Default: hubfs's defaults
+// (the public Hub, HF_TOKEN, retries on).
+func WithHubOptions(opts ...hubfs.Option) Option {
+	return func(o *options) { o.hubOpts = append(o.hubOpts, opts...) }
+}

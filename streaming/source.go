@@ -14,17 +14,21 @@ import (
 type Shard struct {
 	// Path names the file the shard comes from.
 	Path string `json:"path"`
-	// RowGroup is the Parquet row group the shard covers, or -1 for the
-	// whole file.
+	// RowGroup is the Parquet row group the shard covers, or -1.
 	RowGroup int `json:"row_group"`
+	// Batch is the Arrow IPC file batch the shard covers, or -1.
+	Batch int `json:"batch"`
 	// Rows is the number of rows the shard holds; reading it must yield
 	// exactly this many.
 	Rows int64 `json:"rows"`
 }
 
 func (s Shard) String() string {
-	if s.RowGroup >= 0 {
+	switch {
+	case s.RowGroup >= 0:
 		return fmt.Sprintf("%s (row group %d)", s.Path, s.RowGroup)
+	case s.Batch >= 0:
+		return fmt.Sprintf("%s (batch %d)", s.Path, s.Batch)
 	}
 	return s.Path
 }
@@ -85,7 +89,7 @@ func FromBatches(schema *arrow.Schema, shards [][]arrow.RecordBatch) (Source, er
 			}
 			n += b.NumRows()
 		}
-		src.shards = append(src.shards, Shard{Path: fmt.Sprintf("mem:%d", i), RowGroup: -1, Rows: n})
+		src.shards = append(src.shards, Shard{Path: fmt.Sprintf("mem:%d", i), RowGroup: -1, Batch: -1, Rows: n})
 	}
 	return src, nil
 }

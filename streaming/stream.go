@@ -237,7 +237,7 @@ func (s *Stream) plan(base int64) *plan {
 func (s *Stream) fingerprint() string {
 	h := sha256.New()
 	for _, sh := range s.src.Shards() {
-		fmt.Fprintf(h, "shard %q %d %d\n", sh.Path, sh.RowGroup, sh.Rows)
+		fmt.Fprintf(h, "shard %q %d %d %d\n", sh.Path, sh.RowGroup, sh.Batch, sh.Rows)
 	}
 	fmt.Fprintf(h, "shuffle %v %d %d\npad %v elastic %v\n", s.cfg.shuffle, s.cfg.seed, s.cfg.window, s.cfg.pad, s.cfg.elastic)
 	if !s.cfg.elastic {

@@ -44,6 +44,8 @@ type streamCheckpoint struct {
 	OutputBytes int64 `json:"output_bytes"`
 	// Finished is set once the output is complete (trailer written).
 	Finished bool `json:"finished,omitempty"`
+	// Format is the output format (jsonl or arrows).
+	Format string `json:"format"`
 }
 
 func newStreamCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -145,6 +147,9 @@ func runStream(ctx context.Context, env *Env, f *streamFlags, shuffle bool, args
 			if err := json.Unmarshal(data, &ck); err != nil {
 				return fmt.Errorf("%s: %w: %v", f.stateFile, streaming.ErrState, err)
 			}
+			if ck.Format != format.String() {
+				return fmt.Errorf("%s: %w: checkpoint of %s output, --to is %s", f.stateFile, streaming.ErrState, ck.Format, format)
+			}
 			if ck.Stream.Epoch != f.epoch {
 				return fmt.Errorf("%s: %w: checkpoint of epoch %d, --epoch is %d", f.stateFile, streaming.ErrState, ck.Stream.Epoch, f.epoch)
 			}
@@ -182,7 +187,7 @@ func runStream(ctx context.Context, env *Env, f *streamFlags, shuffle bool, args
 				return err
 			}
 		}
-		return writeCheckpoint(env.Fs, f.stateFile, streamCheckpoint{Stream: s.State(), OutputBytes: written, Finished: finished})
+		return writeCheckpoint(env.Fs, f.stateFile, streamCheckpoint{Stream: s.State(), OutputBytes: written, Finished: finished, Format: format.String()})
 	}
 	batches := 0
 	for b, err := range s.Batches(ctx) {

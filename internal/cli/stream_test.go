@@ -189,11 +189,11 @@ func TestStreamSplits(t *testing.T) {
 // resumes it from its state file; the output must equal an uninterrupted
 // run byte for byte.
 func TestStreamKillAndResume(t *testing.T) {
-	dir := t.TempDir()
-	paths := writeStreamData(t, dir, streamFiles)
+	paths := writeStreamData(t, t.TempDir(), streamFiles)
 	requireReaders(t, paths[0])
 	for _, format := range []string{"jsonl", "arrows"} {
 		t.Run(format, func(t *testing.T) {
+			dir := t.TempDir()
 			trials := 20
 			if format == "arrows" {
 				trials = 5
@@ -202,13 +202,27 @@ func TestStreamKillAndResume(t *testing.T) {
 				trials = 3
 			}
 			base := append(slices.Clone(paths), "--seed", "11", "--shuffle-buffer", "500",
-				"--batch-size", "16", "--to", format)
+				"--batch-size", "100", "--to", format)
 			full := filepath.Join(dir, "full."+format)
 			code, _, errOut := streamCLI(t, append(slices.Clone(base), "--output", full)...)
 			require.Equal(t, 0, code, errOut)
 			want, err := os.ReadFile(full)
 			require.NoError(t, err)
 
+			helper := func(args []string) (*exec.Cmd, *bytes.Buffer) {
+				cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperStreamProcess$", "--"}, args...)...)
+				cmd.Env = append(os.Environ(), "QUIVER_STREAM_HELPER=1")
+				var stderr bytes.Buffer
+				cmd.Stderr = &stderr
+				return cmd, &stderr
+			}
+			// How long an uninterrupted run with checkpoints takes: kills
+			// land uniformly within it.
+			probe := filepath.Join(dir, "probe."+format)
+			cmd, stderr := helper(append(slices.Clone(base), "--output", probe, "--state-file", probe+".state"))
+			began := time.Now()
+			require.NoError(t, cmd.Run(), stderr.String())
+			runtime := time.Since(began)
 			rnd := rand.New(rand.NewPCG(42, uint64(len(format))))
 			kills, resumedMidway := 0, 0
 			for trial := range trials {
@@ -216,16 +230,13 @@ func TestStreamKillAndResume(t *testing.T) {
 				state := filepath.Join(dir, fmt.Sprintf("state-%d.json", trial))
 				args := append(slices.Clone(base), "--output", out, "--state-file", state)
 				for attempt := 0; ; attempt++ {
-					require.Less(t, attempt, 200, "the stream never completed")
+					require.Less(t, attempt, 100, "the stream never completed")
 					if _, err := os.Stat(state); err == nil {
 						resumedMidway++
 					}
-					cmd := exec.Command(os.Args[0], append([]string{"-test.run=^TestHelperStreamProcess$", "--"}, args...)...)
-					cmd.Env = append(os.Environ(), "QUIVER_STREAM_HELPER=1")
-					var stderr bytes.Buffer
-					cmd.Stderr = &stderr
+					cmd, stderr := helper(args)
 					require.NoError(t, cmd.Start())
-					delay := time.Duration(rnd.IntN(60)) * time.Millisecond
+					delay := time.Duration(rnd.Int64N(int64(runtime) * 3 / 2))
 					timer := time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
 					err := cmd.Wait()
 					timer.Stop()
@@ -235,14 +246,14 @@ func TestStreamKillAndResume(t *testing.T) {
 					var ee *exec.ExitError
 					require.ErrorAs(t, err, &ee, stderr.String())
 					ws, _ := ee.Sys().(syscall.WaitStatus)
-					require.True(t, ws.Signaled(), "the helper failed by itself: %s", stderr.String())
+					require.True(t, ws.Signaled(), "the helper failed by itself after %v: %s", delay, stderr.String())
 					kills++
 				}
 				got, err := os.ReadFile(out)
 				require.NoError(t, err)
-				require.Equal(t, want, got, "trial %d", trial)
+				sameOutput(t, format, want, got, fmt.Sprintf("trial %d", trial))
 			}
-			t.Logf("%s: %d trials, %d kills, %d runs resumed from a checkpoint", format, trials, kills, resumedMidway)
+			t.Logf("%s: uninterrupted run %v; %d trials, %d kills, %d runs resumed from a checkpoint", format, runtime, trials, kills, resumedMidway)
 			require.Positive(t, resumedMidway, "no run was killed after a checkpoint; the test proves nothing")
 			if format == "arrows" {
 				r, err := ipc.NewReader(bytes.NewReader(want))
@@ -257,6 +268,33 @@ func TestStreamKillAndResume(t *testing.T) {
 			}
 		})
 	}
+}
+
+// sameOutput checks that got is want: byte for byte for JSON Lines, batch
+// for batch and value for value for Arrow IPC (whose buffers may be laid
+// out differently, e.g. validity bitmaps of other lengths).
+func sameOutput(t *testing.T, format string, want, got []byte, msg string) {
+	t.Helper()
+	if format != "arrows" {
+		require.True(t, bytes.Equal(want, got), "%s: outputs differ (%d and %d bytes)", msg, len(want), len(got))
+		return
+	}
+	rw, err := ipc.NewReader(bytes.NewReader(want))
+	require.NoError(t, err)
+	defer rw.Release()
+	rg, err := ipc.NewReader(bytes.NewReader(got))
+	require.NoError(t, err, msg)
+	defer rg.Release()
+	require.True(t, rw.Schema().Equal(rg.Schema()), msg)
+	n := 0
+	for rw.Next() {
+		require.True(t, rg.Next(), "%s: batch %d missing (%v)", msg, n, rg.Err())
+		require.True(t, array.RecordEqual(rw.RecordBatch(), rg.RecordBatch()), "%s: batch %d differs", msg, n)
+		n++
+	}
+	require.NoError(t, rw.Err())
+	require.False(t, rg.Next(), "%s: extra batches", msg)
+	require.NoError(t, rg.Err(), msg)
 }
 
 func TestStreamResumeInProcess(t *testing.T) {
