@@ -36,6 +36,11 @@ type cursor struct {
 	next     func() (arrow.RecordBatch, error, bool)
 	stop     func()
 	buf      []held
+
+	// win is the concatenation of S rows [winStart, winEnd) when a
+	// shuffle window spans several held batches; nil otherwise.
+	win              arrow.RecordBatch
+	winStart, winEnd int64
 }
 
 func newCursor(ctx context.Context, src Source, p *plan, mem memory.Allocator) *cursor {
@@ -46,6 +51,14 @@ func newCursor(ctx context.Context, src Source, p *plan, mem memory.Allocator) *
 func (c *cursor) close() {
 	c.closeShard()
 	c.dropBefore(1 << 62)
+	c.dropWindow()
+}
+
+func (c *cursor) dropWindow() {
+	if c.win != nil {
+		c.win.Release()
+		c.win = nil
+	}
 }
 
 func (c *cursor) closeShard() {
@@ -64,6 +77,9 @@ func (c *cursor) dropBefore(s int64) {
 	}
 	if n > 0 {
 		c.buf = append(c.buf[:0], c.buf[n:]...)
+	}
+	if c.win != nil && (c.winEnd <= s || s < c.winStart) {
+		c.dropWindow()
 	}
 }
 
@@ -285,6 +301,52 @@ func (c *cursor) gather(idx []int64) (arrow.RecordBatch, error) {
 	ind := b.NewArray()
 	defer ind.Release()
 	return takeBatch(c.ctx, from, ind, c.mem)
+}
+
+// gatherWindow returns a new batch holding S rows idx, which all lie in
+// the shuffle window [ws, we). The window is read whole; when it spans
+// several held batches their slices are concatenated once and reused.
+func (c *cursor) gatherWindow(ws, we int64, idx []int64) (arrow.RecordBatch, error) {
+	if c.win == nil || c.winStart != ws || c.winEnd != we {
+		c.dropWindow()
+		if err := c.prepare(ws, we-1); err != nil {
+			return nil, err
+		}
+		var parts []held
+		for _, h := range c.buf {
+			if h.end() > ws && h.start < we {
+				parts = append(parts, h)
+			}
+		}
+		if len(parts) == 1 {
+			h := parts[0]
+			c.win = h.rec.NewSlice(ws-h.start, we-h.start)
+		} else {
+			slices := make([]held, len(parts))
+			for i, h := range parts {
+				a, b := max(ws, h.start), min(we, h.end())
+				slices[i] = held{start: a, rec: h.rec.NewSlice(a-h.start, b-h.start)}
+			}
+			cat, err := concatBatches(slices, c.mem)
+			for _, s := range slices {
+				s.rec.Release()
+			}
+			if err != nil {
+				return nil, err
+			}
+			c.win = cat
+		}
+		c.winStart, c.winEnd = ws, we
+	}
+	b := array.NewInt64Builder(c.mem)
+	defer b.Release()
+	b.Reserve(len(idx))
+	for _, s := range idx {
+		b.UnsafeAppend(s - ws)
+	}
+	ind := b.NewArray()
+	defer ind.Release()
+	return takeBatch(c.ctx, c.win, ind, c.mem)
 }
 
 // concatBatches concatenates held batches into one.

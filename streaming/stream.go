@@ -300,6 +300,22 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 					rec = b.NewSlice(off, off+n)
 				}
 			}
+		} else if p.window > 0 {
+			// One window at a time: its rows are gathered from one
+			// batch, or from one concatenation reused by its chunks.
+			n = min(n, max(1, span/p.stride()))
+			w := p.global(i) % p.rows / p.window
+			idx = idx[:0]
+			for j := range n {
+				gj := p.global(i + j)
+				if gj%p.rows/p.window != w {
+					n = j
+					break
+				}
+				idx = append(idx, p.source(gj))
+			}
+			ws := w * p.window
+			rec, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), idx)
 		} else {
 			n = min(n, max(1, span/p.stride()))
 			idx = idx[:0]
