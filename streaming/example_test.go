@@ -60,7 +60,7 @@ func Example() {
 		fmt.Println("before:", values(b))
 		if steps++; steps == 2 {
 			saved, _ = json.Marshal(s.State()) // what the consumer has received
-			break                                // the job dies here
+			break                              // the job dies here
 		}
 	}
 
