@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"iter"
 	"math"
+	"slices"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -18,18 +19,17 @@ import (
 type Stopping uint8
 
 const (
-	// FirstExhausted ends the stream when any input runs out (the
-	// proportions hold to the end). The default.
+	// FirstExhausted ends the stream when any input runs out. The
+	// default, as in Hugging Face.
 	FirstExhausted Stopping = iota
-	// AllExhausted keeps going until every input has run out; an input
-	// that runs out drops out of the draw and the others' probabilities
-	// are renormalized. No row is repeated.
+	// AllExhausted restarts an input that runs out (oversampling it, in
+	// the same order) until every input has run out at least once.
 	AllExhausted
 )
 
 // Interleaved mixes several streams row by row: each row comes from input
-// j with probability probs[j], drawn from (seed, epoch, row number), so the
-// mix is reproducible. It has the Batches/State/Resume/SetEpoch interface
+// j with probability probs[j], drawn from (seed, epoch, row number), or
+// round-robin without probabilities, so the mix is reproducible. It has the Batches/State/Resume/SetEpoch interface
 // of Stream; SetEpoch also sets every input's epoch. It is not safe for
 // concurrent use.
 type Interleaved struct {
@@ -70,7 +70,8 @@ type InterleaveState struct {
 }
 
 // Interleave returns a stream mixing inputs with the given probabilities
-// (non-negative, not all zero; nil means equal), seed and stopping rule.
+// (non-negative, not all zero; nil means round-robin), seed and stopping
+// rule.
 // The inputs must have equal schemas (use Cast, Select to align them);
 // Interleave takes them over: do not iterate them yourself. Batches have
 // batchRows rows (0: DefaultChunkRows), the last shorter.
@@ -78,13 +79,7 @@ func Interleave(inputs []*Stream, probs []float64, seed uint64, stop Stopping, b
 	if len(inputs) == 0 {
 		return nil, errors.New("streaming: Interleave needs at least one input")
 	}
-	if probs == nil {
-		probs = make([]float64, len(inputs))
-		for i := range probs {
-			probs[i] = 1
-		}
-	}
-	if len(probs) != len(inputs) {
+	if probs != nil && len(probs) != len(inputs) {
 		return nil, fmt.Errorf("streaming: %d probabilities for %d inputs", len(probs), len(inputs))
 	}
 	var sum float64
@@ -94,7 +89,7 @@ func Interleave(inputs []*Stream, probs []float64, seed uint64, stop Stopping, b
 		}
 		sum += p
 	}
-	if sum == 0 {
+	if probs != nil && sum == 0 {
 		return nil, errors.New("streaming: probabilities are all zero")
 	}
 	for i, in := range inputs[1:] {
@@ -173,23 +168,16 @@ func (it *Interleaved) Resume(st InterleaveState) error {
 	return nil
 }
 
-// pick draws the input of row number r among those not exhausted; -1 when
-// none is left.
+// pick draws the input of row number r.
 func (it *Interleaved) pick(r int64) int {
-	var total float64
-	for j, p := range it.probs {
-		if !it.pos.exhausted[j] {
-			total += p
-		}
-	}
-	if total == 0 {
-		return -1
+	if it.probs == nil {
+		return int(r % int64(len(it.inputs)))
 	}
 	g := rng{state: mix(domainInterleave, it.seed, uint64(it.pos.epoch), uint64(r))}
-	u := float64(g.next()>>11) / (1 << 53) * total
-	last := -1
+	u := float64(g.next()>>11) / (1 << 53)
+	last := 0
 	for j, p := range it.probs {
-		if it.pos.exhausted[j] || p == 0 {
+		if p == 0 {
 			continue
 		}
 		last = j
@@ -199,6 +187,19 @@ func (it *Interleaved) pick(r int64) int {
 		u -= p
 	}
 	return last
+}
+
+// restart moves input j back to the start of the epoch (AllExhausted).
+func (it *Interleaved) restart(ctx context.Context, j int, f *feed) {
+	in := it.inputs[j]
+	in.pos = position{epoch: it.pos.epoch}
+	if f.cur != nil {
+		f.cur.Release()
+		f.cur = nil
+	}
+	f.stop()
+	f.next, f.stop = iter.Pull2(in.Batches(ctx))
+	it.pos.inputs[j] = InterleaveFrom{State: in.State()}
 }
 
 // feed is an input being consumed.
@@ -237,9 +238,6 @@ func (it *Interleaved) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch,
 			f := &feed{}
 			f.next, f.stop = iter.Pull2(in.Batches(ctx))
 			feeds[j] = f
-			if it.pos.exhausted[j] {
-				continue
-			}
 			if skip := it.pos.inputs[j].Rows; skip > 0 {
 				ok, err := it.advance(j, f)
 				if err != nil {
@@ -258,7 +256,7 @@ func (it *Interleaved) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch,
 			saved := it.pos
 			saved.inputs = append([]InterleaveFrom(nil), it.pos.inputs...)
 			saved.exhausted = append([]bool(nil), it.pos.exhausted...)
-			rec, err := it.assemble(feeds)
+			rec, err := it.assemble(ctx, feeds)
 			if err != nil {
 				it.pos = saved // the position stays at what was delivered
 				yield(nil, err)
@@ -299,7 +297,7 @@ func (it *Interleaved) advance(j int, f *feed) (bool, error) {
 
 // assemble builds the next output batch, or nil at the end, and moves the
 // position past it.
-func (it *Interleaved) assemble(feeds []*feed) (arrow.RecordBatch, error) {
+func (it *Interleaved) assemble(ctx context.Context, feeds []*feed) (arrow.RecordBatch, error) {
 	// Rows taken from input j are consecutive in it: segs[j] collects them
 	// as slices, segStart[j] is where the open slice begins in feeds[j].cur.
 	segs := make([][]arrow.RecordBatch, len(feeds))
@@ -324,10 +322,6 @@ func (it *Interleaved) assemble(feeds []*feed) (arrow.RecordBatch, error) {
 	stopped := false
 	for int64(len(choice)) < it.batchRows && !stopped {
 		j := it.pick(it.pos.rows)
-		if j < 0 {
-			stopped = true
-			break
-		}
 		f := feeds[j]
 		if f.cur == nil || f.off >= f.cur.NumRows() {
 			closeSeg(j)
@@ -337,10 +331,19 @@ func (it *Interleaved) assemble(feeds []*feed) (arrow.RecordBatch, error) {
 			}
 			if !ok {
 				it.pos.exhausted[j] = true
-				if it.stop == FirstExhausted {
+				if it.stop == FirstExhausted || !slices.Contains(it.pos.exhausted, false) {
 					stopped = true
+					break
 				}
-				continue
+				// Oversample: read input j again from its start.
+				it.restart(ctx, j, f)
+				if ok, err = it.advance(j, f); err != nil {
+					return nil, err
+				}
+				if !ok { // an empty input cannot be oversampled
+					stopped = true
+					break
+				}
 			}
 			segStart[j] = 0
 		}
@@ -352,7 +355,7 @@ func (it *Interleaved) assemble(feeds []*feed) (arrow.RecordBatch, error) {
 	for j := range feeds {
 		closeSeg(j)
 	}
-	if stopped && it.stop == FirstExhausted {
+	if stopped {
 		it.pos.done = true
 	}
 	if len(choice) == 0 {
