@@ -253,15 +253,17 @@ func (c *cursor) run(s int64) (arrow.RecordBatch, int64, int64, error) {
 	return nil, 0, 0, fmt.Errorf("streaming: internal error: row %d not held", s)
 }
 
-// gather returns a new batch holding S rows idx, in that order. Asking for
-// rows below what the cursor holds makes it seek back (re-reading).
-func (c *cursor) gather(idx []int64) (arrow.RecordBatch, error) {
+// gather returns a batch holding S rows idx (retained; the caller
+// releases it) and the offsets of those rows in it, in order; takeBatch
+// makes the result. Asking for rows below what the cursor holds makes it
+// seek back (re-reading).
+func (c *cursor) gather(idx []int64) (arrow.RecordBatch, []int64, error) {
 	lo, hi := idx[0], idx[0]
 	for _, s := range idx {
 		lo, hi = min(lo, s), max(hi, s)
 	}
 	if err := c.prepare(lo, hi); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Take from the one held batch covering [lo, hi] or else from the
 	// concatenation of the held slices that do.
@@ -287,30 +289,25 @@ func (c *cursor) gather(idx []int64) (arrow.RecordBatch, error) {
 			s.rec.Release()
 		}
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		from, base = cat, lo
 	}
-	defer from.Release()
-	b := array.NewInt64Builder(c.mem)
-	defer b.Release()
-	b.Reserve(len(idx))
-	for _, s := range idx {
-		b.UnsafeAppend(s - base)
+	offs := make([]int64, len(idx))
+	for i, s := range idx {
+		offs[i] = s - base
 	}
-	ind := b.NewArray()
-	defer ind.Release()
-	return takeBatch(c.ctx, from, ind, c.mem)
+	return from, offs, nil
 }
 
-// gatherWindow returns a new batch holding S rows idx, which all lie in
-// the shuffle window [ws, we). The window is read whole; when it spans
-// several held batches their slices are concatenated once and reused.
-func (c *cursor) gatherWindow(ws, we int64, idx []int64) (arrow.RecordBatch, error) {
+// gatherWindow is gather for S rows idx that all lie in the shuffle
+// window [ws, we). The window is read whole; when it spans several held
+// batches their slices are concatenated once and reused by its chunks.
+func (c *cursor) gatherWindow(ws, we int64, idx []int64) (arrow.RecordBatch, []int64, error) {
 	if c.win == nil || c.winStart != ws || c.winEnd != we {
 		c.dropWindow()
 		if err := c.prepare(ws, we-1); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var parts []held
 		for _, h := range c.buf {
@@ -332,21 +329,18 @@ func (c *cursor) gatherWindow(ws, we int64, idx []int64) (arrow.RecordBatch, err
 				s.rec.Release()
 			}
 			if err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 			c.win = cat
 		}
 		c.winStart, c.winEnd = ws, we
 	}
-	b := array.NewInt64Builder(c.mem)
-	defer b.Release()
-	b.Reserve(len(idx))
-	for _, s := range idx {
-		b.UnsafeAppend(s - ws)
+	offs := make([]int64, len(idx))
+	for i, s := range idx {
+		offs[i] = s - ws
 	}
-	ind := b.NewArray()
-	defer ind.Release()
-	return takeBatch(c.ctx, c.win, ind, c.mem)
+	c.win.Retain()
+	return c.win, offs, nil
 }
 
 // concatBatches concatenates held batches into one.
@@ -380,6 +374,16 @@ func concatBatches(hs []held, mem memory.Allocator) (arrow.RecordBatch, error) {
 		c.Release()
 	}
 	return rec, nil
+}
+
+// takeRows gathers rows offs of rec into a new batch.
+func takeRows(ctx context.Context, rec arrow.RecordBatch, offs []int64, mem memory.Allocator) (arrow.RecordBatch, error) {
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.AppendValues(offs, nil)
+	ind := b.NewArray()
+	defer ind.Release()
+	return takeBatch(ctx, rec, ind, mem)
 }
 
 // takeBatch gathers rows ind of rec into a new batch.

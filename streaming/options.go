@@ -2,6 +2,7 @@ package streaming
 
 import (
 	"fmt"
+	"runtime"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdata/quiver/arrowio"
@@ -18,12 +19,13 @@ type options struct {
 	readOpts  []arrowio.ReadOption
 	chunkRows int
 	prefetch  int
+	workers   int
 	mem       memory.Allocator
 	hubOpts   []hubfs.Option
 }
 
 func newOptions(opts []Option) (options, error) {
-	o := options{chunkRows: DefaultChunkRows, prefetch: DefaultPrefetch, mem: memory.DefaultAllocator}
+	o := options{chunkRows: DefaultChunkRows, prefetch: DefaultPrefetch, workers: runtime.GOMAXPROCS(0), mem: memory.DefaultAllocator}
 	for _, f := range opts {
 		f(&o)
 	}
@@ -32,6 +34,8 @@ func newOptions(opts []Option) (options, error) {
 		return o, fmt.Errorf("streaming: chunk rows %d must be positive", o.chunkRows)
 	case o.prefetch < 0:
 		return o, fmt.Errorf("streaming: prefetch %d is negative", o.prefetch)
+	case o.workers < 1:
+		return o, fmt.Errorf("streaming: workers %d must be positive", o.workers)
 	}
 	return o, nil
 }
@@ -59,6 +63,11 @@ func WithChunkRows(n int) Option { return func(o *options) { o.chunkRows = n } }
 // stream's background goroutine. Default DefaultPrefetch; 0 still overlaps
 // one chunk.
 func WithPrefetch(n int) Option { return func(o *options) { o.prefetch = n } }
+
+// WithWorkers sets how many goroutines gather shuffled rows and run the
+// ops, in parallel on different chunks; results are delivered in order, so
+// the output does not depend on it. Default GOMAXPROCS.
+func WithWorkers(n int) Option { return func(o *options) { o.workers = n } }
 
 // WithAllocator sets the allocator of gathered batches and readers.
 // Default memory.DefaultAllocator.

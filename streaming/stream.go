@@ -50,6 +50,7 @@ type config struct {
 	pad      bool
 	chunk    int64
 	prefetch int
+	pool     int // goroutines gathering and running ops
 	mem      memory.Allocator
 	ops      []Op
 	skip     int64
@@ -84,7 +85,7 @@ func New(src Source, opts ...Option) (*Stream, error) {
 		}
 		s.rows = append(s.rows, sh.Rows)
 	}
-	s.cfg = config{world: 1, workers: 1, take: -1, chunk: int64(o.chunkRows), prefetch: o.prefetch, mem: o.mem}
+	s.cfg = config{world: 1, workers: 1, take: -1, chunk: int64(o.chunkRows), prefetch: o.prefetch, pool: o.workers, mem: o.mem}
 	return s, nil
 }
 
@@ -258,26 +259,45 @@ type chunk struct {
 	err      error
 }
 
-// produce gathers and transforms chunks from local index from, sending
-// them on out until the epoch ends or ctx is done.
-func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- chunk) {
-	defer close(out)
+// task is one chunk to gather and transform on a worker.
+type task struct {
+	start, n int64
+	from     arrow.RecordBatch // retained
+	offs     []int64           // rows of from, in order; nil: all of from
+	out      chan chunk        // buffered; receives the result
+}
+
+// produce reads chunks from local index from and hands them to a pool of
+// workers that gather rows and apply ops; out receives, in order, one
+// result channel per chunk. It returns when the epoch ends or ctx is done,
+// after every result channel sent has its result.
+func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- chan chunk) {
+	tasks := make(chan *task)
+	var wg sync.WaitGroup
+	for range s.cfg.pool {
+		wg.Go(func() {
+			for t := range tasks {
+				t.out <- s.work(ctx, t)
+			}
+		})
+	}
+	defer func() {
+		close(tasks)
+		wg.Wait()
+		close(out)
+	}()
 	cur := newCursor(ctx, s.src, p, s.cfg.mem)
 	defer cur.close()
-	send := func(c chunk) bool {
+	fail := func(err error) {
+		rc := make(chan chunk, 1)
+		rc <- chunk{err: err}
 		select {
-		case out <- c:
-			return true
+		case out <- rc:
 		case <-ctx.Done():
-			if c.rec != nil {
-				c.rec.Release()
-			}
-			return false
 		}
 	}
 	fast := p.window == 0 && p.stride() == 1
 	span := s.cfg.chunk // rows of the global sequence one chunk covers
-	var idx []int64
 	for i := from; i < p.count; {
 		if ctx.Err() != nil {
 			return
@@ -287,9 +307,10 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 		if g < p.rows { // do not cross the point where padding wraps
 			n = min(n, (p.rows-1-g)/p.stride()+1)
 		}
-		var rec arrow.RecordBatch
+		t := &task{start: i, out: make(chan chunk, 1)}
 		var err error
-		if fast {
+		switch {
+		case fast:
 			sRow := p.source(g)
 			n = min(n, s.cfg.chunk)
 			if err = cur.prepare(sRow, sRow); err == nil {
@@ -297,15 +318,15 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 				var off, avail int64
 				if b, off, avail, err = cur.run(sRow); err == nil {
 					n = min(n, avail)
-					rec = b.NewSlice(off, off+n)
+					t.from = b.NewSlice(off, off+n)
 				}
 			}
-		} else if p.window > 0 {
+		case p.window > 0:
 			// One window at a time: its rows are gathered from one
 			// batch, or from one concatenation reused by its chunks.
 			n = min(n, max(1, span/p.stride()))
 			w := p.global(i) % p.rows / p.window
-			idx = idx[:0]
+			idx := make([]int64, 0, n)
 			for j := range n {
 				gj := p.global(i + j)
 				if gj%p.rows/p.window != w {
@@ -315,32 +336,56 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 				idx = append(idx, p.source(gj))
 			}
 			ws := w * p.window
-			rec, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), idx)
-		} else {
+			t.from, t.offs, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), idx)
+		default:
 			n = min(n, max(1, span/p.stride()))
-			idx = idx[:0]
+			idx := make([]int64, n)
 			for j := range n {
-				idx = append(idx, p.source(p.global(i+j)))
+				idx[j] = p.source(p.global(i + j))
 			}
-			rec, err = cur.gather(idx)
+			t.from, t.offs, err = cur.gather(idx)
 		}
 		if err != nil {
-			send(chunk{err: err})
+			fail(err)
 			return
 		}
+		t.n = n
 		if i+n < p.count {
 			cur.dropBefore(p.lowWater(p.global(i + n)))
 		}
-		rec, err = applyOps(ctx, s.cfg.ops, rec)
-		if err != nil {
-			send(chunk{err: fmt.Errorf("streaming: op at example %d: %w", i, err)})
+		select {
+		case out <- t.out:
+		case <-ctx.Done():
+			t.from.Release()
 			return
 		}
-		if !send(chunk{start: i, n: n, rec: rec}) {
+		select {
+		case tasks <- t:
+		case <-ctx.Done():
+			t.from.Release()
+			t.out <- chunk{err: ctx.Err()}
 			return
 		}
 		i += n
 	}
+}
+
+// work gathers a task's rows and applies the ops.
+func (s *Stream) work(ctx context.Context, t *task) chunk {
+	rec := t.from
+	if t.offs != nil {
+		var err error
+		rec, err = takeRows(ctx, t.from, t.offs, s.cfg.mem)
+		t.from.Release()
+		if err != nil {
+			return chunk{err: err}
+		}
+	}
+	rec, err := applyOps(ctx, s.cfg.ops, rec)
+	if err != nil {
+		return chunk{err: fmt.Errorf("streaming: op on examples from %d: %w", t.start, err)}
+	}
+	return chunk{start: t.start, n: t.n, rec: rec}
 }
 
 func applyOps(ctx context.Context, ops []Op, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
@@ -398,13 +443,13 @@ func (s *Stream) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, error
 			return
 		}
 		ctx, cancel := context.WithCancel(ctx)
-		ch := make(chan chunk, s.cfg.prefetch)
+		ch := make(chan chan chunk, s.cfg.prefetch)
 		var wg sync.WaitGroup
 		wg.Go(func() { s.produce(ctx, p, s.pos.local, ch) })
 		defer func() {
 			cancel()
-			for c := range ch {
-				if c.rec != nil {
+			for rc := range ch {
+				if c := <-rc; c.rec != nil {
 					c.rec.Release()
 				}
 			}
@@ -412,7 +457,8 @@ func (s *Stream) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, error
 		}()
 		d := deliverer{s: s, yield: yield, k: s.pos.delivered, kIn: s.pos.delivered - s.pos.skip, next: s.pos.local}
 		defer d.release()
-		for c := range ch {
+		for rc := range ch {
+			c := <-rc
 			if c.err != nil {
 				yield(nil, c.err)
 				return
