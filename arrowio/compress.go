@@ -2,6 +2,7 @@ package arrowio
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 
@@ -9,12 +10,22 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// decompress wraps r to undo c. The returned closer releases decoder state
-// but does not close r.
+// decompress wraps r to undo c. With CompressionNone it sniffs the gzip and
+// zstd magic numbers, so a compressed file without a .gz or .zst extension
+// still reads. The returned closer releases decoder state but does not close
+// r.
 func decompress(r io.Reader, c Compression) (io.ReadCloser, error) {
 	switch c {
 	case CompressionNone:
-		return io.NopCloser(r), nil
+		br := bufio.NewReaderSize(r, 64<<10)
+		magic, _ := br.Peek(4)
+		switch {
+		case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+			return decompress(br, CompressionGzip)
+		case bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+			return decompress(br, CompressionZstd)
+		}
+		return io.NopCloser(br), nil
 	case CompressionGzip:
 		zr, err := gzip.NewReader(bufio.NewReaderSize(r, 1<<20))
 		if err != nil {

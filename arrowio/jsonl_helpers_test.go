@@ -63,7 +63,7 @@ func collect(t testing.TB, r Reader) []arrow.RecordBatch {
 	return out
 }
 
-func releaseAll(bs []arrow.RecordBatch) {
+func releaseBatches(bs []arrow.RecordBatch) {
 	for _, b := range bs {
 		b.Release()
 	}

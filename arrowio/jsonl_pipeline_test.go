@@ -45,7 +45,7 @@ func TestJSONLWorkerInvariance(t *testing.T) {
 	fsys := memFile(t, "d.jsonl", data)
 	mem := newCheckedMem(t)
 	base, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(1), WithBatchSize(50), WithAllocator(mem))
-	defer releaseAll(base)
+	defer releaseBatches(base)
 	var rows int64
 	for _, b := range base {
 		if b.NumRows() > 50 {
@@ -59,7 +59,7 @@ func TestJSONLWorkerInvariance(t *testing.T) {
 	for _, w := range []int{2, 4, 7} {
 		got, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(w), WithBatchSize(50), WithAllocator(mem))
 		sameBatches(t, fmt.Sprintf("workers %d", w), base, got)
-		releaseAll(got)
+		releaseBatches(got)
 	}
 }
 
@@ -110,7 +110,7 @@ func TestJSONLCompressedInputs(t *testing.T) {
 	afero.WriteFile(fsys, "bad.jsonl.gz", gz.Bytes()[:gz.Len()/2], 0o644)
 	mem := newCheckedMem(t)
 	base, _ := readBatches(t, fsys, "d.jsonl", 32<<10, WithAllocator(mem))
-	defer releaseAll(base)
+	defer releaseBatches(base)
 	for _, p := range []string{"d.jsonl.gz", "d.ndjson.zst"} {
 		r, err := Open(fsys, p, WithAllocator(mem))
 		if err != nil {
@@ -119,7 +119,7 @@ func TestJSONLCompressedInputs(t *testing.T) {
 		r.(*JSONLReader).chunkSize = 32 << 10
 		got := collect(t, r)
 		sameBatches(t, p, base, got)
-		releaseAll(got)
+		releaseBatches(got)
 	}
 	// A truncated gzip stream is a corrupt file, reported, not a panic.
 	r, err := OpenJSONL(fsys, "bad.jsonl.gz", WithAllocator(mem), WithSchema(base[0].Schema()))

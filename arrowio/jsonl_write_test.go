@@ -249,7 +249,7 @@ func TestJSONLRoundTripTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	bs := collect(t, r)
-	defer releaseAll(bs)
+	defer releaseBatches(bs)
 	w, err := Create(fsys, "b.jsonl", schema)
 	if err != nil {
 		t.Fatal(err)
@@ -274,6 +274,6 @@ func TestJSONLRoundTripTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	bs2 := collect(t, r2)
-	defer releaseAll(bs2)
+	defer releaseBatches(bs2)
 	sameBatches(t, "types round trip", bs, bs2)
 }

@@ -140,6 +140,7 @@ func (r *ParquetReader) resolveSchema() error {
 	all := make([]arrow.Field, len(fields))
 	for i, sf := range fields {
 		all[i] = *sf.Field
+		all[i] = dropFieldIDs(all[i])
 	}
 	int96 := make([]int, len(all))
 	for i, sf := range fields {
@@ -207,6 +208,41 @@ func (r *ParquetReader) resolveSchema() error {
 		r.rowGroups = slices.Clone(r.cfg.RowGroups)
 	}
 	return nil
+}
+
+// dropUnsetFieldID removes the "PARQUET:field_id": "-1" entry pqarrow adds
+// to every field of files written without field ids; it carries nothing.
+func dropUnsetFieldID(md arrow.Metadata) arrow.Metadata {
+	i := md.FindKey("PARQUET:field_id")
+	if i < 0 || md.Values()[i] != "-1" {
+		return md
+	}
+	keys, vals := slices.Delete(slices.Clone(md.Keys()), i, i+1), slices.Delete(slices.Clone(md.Values()), i, i+1)
+	return arrow.NewMetadata(keys, vals)
+}
+
+// dropFieldIDs applies dropUnsetFieldID to f and every nested field.
+func dropFieldIDs(f arrow.Field) arrow.Field {
+	f.Metadata = dropUnsetFieldID(f.Metadata)
+	switch t := f.Type.(type) {
+	case *arrow.ListType:
+		f.Type = arrow.ListOfField(dropFieldIDs(t.ElemField()))
+	case *arrow.LargeListType:
+		f.Type = arrow.LargeListOfField(dropFieldIDs(t.ElemField()))
+	case *arrow.FixedSizeListType:
+		f.Type = arrow.FixedSizeListOfField(t.Len(), dropFieldIDs(t.ElemField()))
+	case *arrow.MapType:
+		m := arrow.MapOfFields(dropFieldIDs(t.KeyField()), dropFieldIDs(t.ItemField()))
+		m.KeysSorted = t.KeysSorted
+		f.Type = m
+	case *arrow.StructType:
+		fs := slices.Clone(t.Fields())
+		for i := range fs {
+			fs[i] = dropFieldIDs(fs[i])
+		}
+		f.Type = arrow.StructOf(fs...)
+	}
+	return f
 }
 
 func collectLeaves(sf *pqarrow.SchemaField, into map[int]bool) {

@@ -95,10 +95,11 @@ type node struct {
 
 // fieldNode is one (possibly promoted) field of a struct.
 type fieldNode struct {
-	name   string  // Arrow column name
-	goPath string  // e.g. "Meta.Lang" or "Base.ID" for promoted fields
-	offset uintptr // from the start of the outer struct
-	node   *node
+	name     string  // Arrow column name
+	goPath   string  // e.g. "Meta.Lang" or "Base.ID" for promoted fields
+	offset   uintptr // from the start of the outer struct
+	optional bool    // `quiver:",optional"`: a missing column leaves it zero
+	node     *node
 }
 
 type typeInfo struct {
@@ -266,9 +267,13 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			tag := sf.Tag.Get("quiver")
-			name, _, _ := strings.Cut(tag, ",")
+			name, opts, _ := strings.Cut(tag, ",")
 			if tag == "-" {
 				continue
+			}
+			optional := false
+			for o := range strings.SplitSeq(opts, ",") {
+				optional = optional || o == "optional"
 			}
 			path := prefix + sf.Name
 			if sf.Anonymous && name == "" {
@@ -294,7 +299,7 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 				name = sf.Name
 			}
 			cands = append(cands, candidate{
-				fieldNode: fieldNode{name: name, goPath: path, offset: base + sf.Offset},
+				fieldNode: fieldNode{name: name, goPath: path, offset: base + sf.Offset, optional: optional},
 				rt:        sf.Type, depth: depth, tagged: tagged,
 			})
 		}
@@ -358,7 +363,9 @@ func (m *mapper) structFields(rt reflect.Type, goPath string) ([]fieldNode, erro
 //
 // Mapping rules:
 //   - A field's column name is its `quiver:"name"` tag, or else the Go field
-//     name. `quiver:"-"` skips the field; options after a comma are ignored.
+//     name. `quiver:"-"` skips the field. The option `quiver:"name,optional"`
+//     (or `quiver:",optional"`) lets AppendRows leave the field at its zero
+//     value when the batch has no such column; other options are ignored.
 //     Unexported fields are ignored.
 //   - Embedded structs (by value) are flattened as encoding/json does: the
 //     shallowest field of a name wins, then a single tagged one; otherwise
@@ -408,8 +415,9 @@ type RowBuilder[T any] struct {
 }
 
 type fieldEnc struct {
-	offset uintptr
-	enc    encFn
+	offset  uintptr
+	enc     encFn
+	reserve reserveFn // nil when reserving ahead does not pay
 }
 
 // NewRowBuilder returns a RowBuilder for T allocating from mem (nil means
@@ -426,7 +434,7 @@ func NewRowBuilder[T any](mem memory.Allocator) (*RowBuilder[T], error) {
 	rb := array.NewRecordBuilder(mem, info.schema)
 	b := &RowBuilder[T]{info: info, rb: rb}
 	for i, f := range info.root.fields {
-		b.encs = append(b.encs, fieldEnc{f.offset, f.node.encoder(rb.Field(i))})
+		b.encs = append(b.encs, fieldEnc{f.offset, f.node.encoder(rb.Field(i)), f.node.reserver(rb.Field(i))})
 	}
 	return b, nil
 }
@@ -461,6 +469,11 @@ func (b *RowBuilder[T]) AppendRows(rows []T) error {
 	b.rb.Reserve(len(rows))
 	base := unsafe.Pointer(unsafe.SliceData(rows))
 	size := unsafe.Sizeof(rows[0])
+	for _, e := range b.encs {
+		if e.reserve != nil {
+			e.reserve(unsafe.Add(base, e.offset), size, len(rows))
+		}
+	}
 	for i := range rows {
 		b.appendAt(unsafe.Add(base, uintptr(i)*size))
 	}
@@ -499,18 +512,24 @@ func (b *RowBuilder[T]) Release() {
 //
 // Columns are matched to fields by name (exactly, or else by a unique
 // case-insensitive match), so column order does not matter and extra
-// columns are ignored. A field with no column, or whose column has a type
-// it cannot hold, is an error wrapping ErrSchema that names both; on error
-// dst is returned unchanged (its spare capacity may have been written).
+// columns are ignored. A field with no column (unless tagged optional), or
+// whose column has a type it cannot hold, is an error wrapping ErrSchema
+// that names both. A T with no Arrow mapping gives SchemaOf's error
+// (ErrUnsupported); a batch whose arrays are inconsistent (offsets past
+// their values) gives one wrapping ErrCorrupt. All errors are *FieldError.
+// On error dst is returned with its original length.
 //
 // Conversions: integers widen to wider integers of the same sign and
-// unsigned integers to wider signed ones; float32 widens to float64; 8- to
-// 32-bit integers convert to float64 (8- and 16-bit also to float32);
-// string, large_string and string_view columns fill strings; binary kinds
+// unsigned integers to wider signed ones (never narrower: no overflow is
+// possible); any number fills a float32 or float64 field, rounded to the
+// nearest value as a Go conversion does (so float64 JSON numbers fill
+// float32 embeddings); string, large_string and string_view columns fill strings; binary kinds
 // (and strings) fill []byte; timestamps of any unit and zone, date32 and
 // date64 fill time.Time, always in UTC; durations of any unit fill
 // time.Duration; list, large_list and fixed_size_list fill slices; a [N]E
-// array takes fixed_size_list<E>[N] or lists whose every value has length N;
+// array takes fixed_size_list<E>[N] or lists whose every value has length N
+// (an error wrapping ErrSchema names the first row that does not), and a
+// [N]byte array likewise fixed_size_binary(N) or binary values of N bytes;
 // dictionary columns are decoded to their values; a column of type null
 // leaves fields at their zero value.
 //
@@ -518,10 +537,10 @@ func (b *RowBuilder[T]) Release() {
 // the zero value in any other field.
 //
 // Decoded values own their memory: nothing aliases the batch, which may be
-// released right after. Strings, []byte and slices decoded from one column
-// of one batch share one backing array (each slice has its capacity capped,
-// so append never writes into a neighbour); a row kept alive keeps that
-// column's backing array alive.
+// released right after. Strings, []byte, slices and pointer targets decoded
+// from one column of one batch share one backing array per column (each
+// slice has its capacity capped, so append never writes into a neighbour);
+// a row kept alive keeps those backing arrays alive.
 func AppendRows[T any](dst []T, batch arrow.RecordBatch) (out []T, err error) {
 	info := infoFor[T]()
 	if info.err != nil {
@@ -544,6 +563,9 @@ func AppendRows[T any](dst []T, batch arrow.RecordBatch) (out []T, err error) {
 	cols := make([]column, 0, len(info.root.fields))
 	for _, f := range info.root.fields {
 		idx := lookupField(schema.Fields(), f.name)
+		if idx < 0 && f.optional {
+			continue
+		}
 		if idx < 0 {
 			return dst, &FieldError{Type: info.root.rt.String(), Field: f.goPath, Column: f.name,
 				Err: fmt.Errorf("%w: no column %q in the batch", ErrSchema, f.name)}

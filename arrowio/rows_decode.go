@@ -90,12 +90,16 @@ func (d *decoder) prepare(nd *node, arr arrow.Array, goPath, col string) (dec, e
 		if err != nil {
 			return dec{}, err
 		}
-		set, et := inner.set, nd.elem.rt
+		// One allocation per batch: row i points at element i of a backing
+		// array (each row is decoded once, so no two rows share a value).
+		n, esize := arr.Len(), nd.elem.size
+		base := reflect.MakeSlice(reflect.SliceOf(nd.elem.rt), n, n).UnsafePointer()
+		set := inner.set
 		return dec{set: func(p unsafe.Pointer, i int) {
 			if arr.IsNull(i) {
 				return
 			}
-			q := reflect.New(et).UnsafePointer()
+			q := unsafe.Add(base, uintptr(i)*esize)
 			set(q, i)
 			*(*unsafe.Pointer)(p) = q
 		}}, nil
@@ -145,13 +149,30 @@ func (d *decoder) prepare(nd *node, arr arrow.Array, goPath, col string) (dec, e
 		}
 		return dec{set: skipNulls(arr, set)}, nil
 	case kFixedBytes:
-		a, ok := arr.(*array.FixedSizeBinary)
-		if !ok || a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != nd.n {
+		n := nd.n
+		var value func(i int) []byte
+		switch a := arr.(type) {
+		case *array.FixedSizeBinary:
+			if a.DataType().(*arrow.FixedSizeBinaryType).ByteWidth != n {
+				return dec{}, d.mismatch(nd, arr, goPath, col)
+			}
+			value = a.Value
+		case *array.Binary:
+			value = a.Value
+		case *array.LargeBinary:
+			value = a.Value
+		default:
 			return dec{}, d.mismatch(nd, arr, goPath, col)
 		}
-		n := nd.n
+		if _, ok := arr.(*array.FixedSizeBinary); !ok {
+			for i := range arr.Len() {
+				if arr.IsValid(i) && len(value(i)) != n {
+					return dec{}, d.fail(goPath, col, "row %d holds %d bytes, Go type %s holds %d", i, len(value(i)), nd.rt, n)
+				}
+			}
+		}
 		return dec{set: skipNulls(arr, func(p unsafe.Pointer, i int) {
-			copy(unsafe.Slice((*byte)(p), n), a.Value(i))
+			copy(unsafe.Slice((*byte)(p), n), value(i))
 		})}, nil
 	case kTime:
 		var set setFn
@@ -209,9 +230,12 @@ func (d *decoder) prepareStruct(nd *node, arr arrow.Array, goPath, col string) (
 		off uintptr
 		dec dec
 	}
-	kids := make([]kid, len(nd.fields))
-	for j, f := range nd.fields {
+	kids := make([]kid, 0, len(nd.fields))
+	for _, f := range nd.fields {
 		idx := lookupField(st.Fields(), f.name)
+		if idx < 0 && f.optional {
+			continue
+		}
 		if idx < 0 {
 			return dec{}, d.fail(f.goPath, col+"."+f.name, "no field %q in struct column %q", f.name, col)
 		}
@@ -219,7 +243,7 @@ func (d *decoder) prepareStruct(nd *node, arr arrow.Array, goPath, col string) (
 		if err != nil {
 			return dec{}, err
 		}
-		kids[j] = kid{f.offset, kd}
+		kids = append(kids, kid{f.offset, kd})
 	}
 	set := func(p unsafe.Pointer, i int) {
 		for _, k := range kids {
@@ -279,6 +303,12 @@ func (d *decoder) prepareList(nd *node, arr arrow.Array, goPath, col string) (de
 	return dec{set: skipNulls(arr, func(p unsafe.Pointer, i int) {
 		s, e := la.ValueOffsets(i)
 		n := int(e - s)
+		if n == 0 {
+			// Like Go's own b[k:k], an empty window keeps the base pointer
+			// rather than pointing past the end of the backing array.
+			*(*sliceHeader)(p) = sliceHeader{data, 0, 0}
+			return
+		}
 		*(*sliceHeader)(p) = sliceHeader{unsafe.Add(data, uintptr(s-lo)*esize), n, n}
 	})}, nil
 }
@@ -289,21 +319,23 @@ func (d *decoder) prepareFixedList(nd *node, arr arrow.Array, goPath, col string
 		return dec{}, d.mismatch(nd, arr, goPath, col)
 	}
 	n := nd.n
-	if fl, ok := arr.DataType().(*arrow.FixedSizeListType); ok {
-		if int(fl.Len()) != n {
-			return dec{}, d.mismatch(nd, arr, goPath, col)
-		}
-	} else {
-		for i := range la.Len() {
-			if la.IsNull(i) {
-				continue
-			}
-			if s, e := la.ValueOffsets(i); int(e-s) != n {
-				return dec{}, d.fail(goPath, col, "row %d holds %d values, Go type %s holds %d", i, e-s, nd.rt, n)
-			}
-		}
+	if fl, ok := arr.DataType().(*arrow.FixedSizeListType); ok && int(fl.Len()) != n {
+		return dec{}, d.mismatch(nd, arr, goPath, col)
 	}
 	values := la.ListValues()
+	for i := range la.Len() {
+		if la.IsNull(i) {
+			continue
+		}
+		s, e := la.ValueOffsets(i)
+		if int(e-s) != n {
+			return dec{}, d.fail(goPath, col, "row %d holds %d values, Go type %s holds %d", i, e-s, nd.rt, n)
+		}
+		if s < 0 || e > int64(values.Len()) {
+			return dec{}, &FieldError{Type: d.root.String(), Field: goPath, Column: col,
+				Err: fmt.Errorf("%w: row %d: list offsets [%d, %d) outside %d values", ErrCorrupt, i, s, e, values.Len())}
+		}
+	}
 	esize := nd.elem.size
 	if raw := rawNumeric(nd.elem, values); raw != nil {
 		width := uintptr(n) * esize
@@ -405,8 +437,8 @@ func numInfo(id arrow.Type) (k kind, bits int) {
 	return kStruct, 0 // not numeric
 }
 
-// numericFits reports whether a column of type id converts to nd without
-// loss: the widening rules documented on AppendRows.
+// numericFits reports whether a column of type id converts to nd: the
+// rules documented on AppendRows.
 func numericFits(id arrow.Type, nd *node) bool {
 	k, bits := numInfo(id)
 	if bits == 0 {
@@ -418,10 +450,7 @@ func numericFits(id arrow.Type, nd *node) bool {
 	case kUint:
 		return k == kUint && bits <= nd.bits
 	case kFloat:
-		if k == kFloat {
-			return bits <= nd.bits
-		}
-		return nd.bits == 64 && bits <= 32 || nd.bits == 32 && bits <= 16
+		return true // any number, rounded to the nearest float as Go converts
 	}
 	return false
 }

@@ -18,6 +18,32 @@ type encFn func(p unsafe.Pointer)
 // bulkFn appends n Go values laid out contiguously from p.
 type bulkFn func(p unsafe.Pointer, n int)
 
+// reserveFn makes room in a builder for n values stride bytes apart from
+// base, so that appending them does not grow buffers step by step.
+type reserveFn func(base unsafe.Pointer, stride uintptr, n int)
+
+// reserver returns how to reserve ahead for a column of nd, or nil: string
+// bytes are summed, fixed-size lists of numbers reserve their values.
+func (nd *node) reserver(b array.Builder) reserveFn {
+	switch nd.kind {
+	case kString:
+		sb := b.(*array.StringBuilder)
+		return func(base unsafe.Pointer, stride uintptr, n int) {
+			total := 0
+			for i := range n {
+				total += len(*(*string)(unsafe.Add(base, uintptr(i)*stride)))
+			}
+			sb.ReserveData(total)
+		}
+	case kFixedList:
+		if k := nd.elem.kind; k == kInt || k == kUint || k == kFloat {
+			vb, width := b.(*array.FixedSizeListBuilder).ValueBuilder(), nd.n
+			return func(_ unsafe.Pointer, _ uintptr, n int) { vb.Reserve(n * width) }
+		}
+	}
+	return nil
+}
+
 func scalarEnc[T any](app func(T)) encFn {
 	return func(p unsafe.Pointer) { app(*(*T)(p)) }
 }

@@ -63,14 +63,6 @@ func TestUnifySchemasFieldOrderAndNullability(t *testing.T) {
 	require.True(t, errors.Is(err, ErrSchema))
 }
 
-func fieldNames(s *arrow.Schema) []string {
-	var out []string
-	for _, f := range s.Fields() {
-		out = append(out, f.Name)
-	}
-	return out
-}
-
 func TestCastBatch(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)

@@ -126,6 +126,7 @@ type Server struct {
 	mu            sync.Mutex
 	repos         map[string]*Repo // key: "datasets/org/name"
 	blobs         map[string][]byte
+	gitIDs        map[string]string // blob key -> git blob SHA-1
 	tokens        map[string]bool
 	pageSize      int
 	lfsThreshold  int
@@ -149,6 +150,7 @@ func New() *Server {
 	s := &Server{
 		repos:        map[string]*Repo{},
 		blobs:        map[string][]byte{},
+		gitIDs:       map[string]string{},
 		tokens:       map[string]bool{},
 		pageSize:     1000,
 		lfsThreshold: 4096,
@@ -322,7 +324,10 @@ func (r *Repo) Commit(ref string, files map[string][]byte) string {
 		data := files[p]
 		sum := sha256.Sum256(data)
 		key := hex.EncodeToString(sum[:])
-		s.blobs[key] = slices.Clone(data)
+		if _, ok := s.blobs[key]; !ok {
+			s.blobs[key] = slices.Clone(data)
+			s.gitIDs[key] = GitBlobID(data)
+		}
 		c.files[p] = key
 		fmt.Fprintf(h, "%s\x00%s\x00", p, key)
 	}
@@ -792,7 +797,7 @@ func (s *Server) entries(c *commit, dir string, recursive bool) ([]Entry, bool) 
 
 func (s *Server) fileEntry(p, key string) Entry {
 	data := s.blobs[key]
-	e := Entry{Type: "file", OID: GitBlobID(data), Size: int64(len(data)), Path: p}
+	e := Entry{Type: "file", OID: s.gitIDs[key], Size: int64(len(data)), Path: p}
 	if len(data) >= s.lfsThreshold {
 		e.OID = GitBlobID(fmt.Appendf(nil, "version https://git-lfs.github.com/spec/v1\noid sha256:%s\nsize %d\n", key, len(data)))
 		e.LFS = &LFS{OID: key, Size: int64(len(data)), PointerSize: 134}

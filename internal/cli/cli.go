@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/afero"
 	"github.com/spf13/cobra"
 
+	"github.com/quiverdata/quiver/hubfs"
 	"github.com/quiverdata/quiver/internal/progress"
 )
 
@@ -38,6 +39,9 @@ type Env struct {
 	Fs afero.Fs
 	// StderrIsTerminal turns progress bars on by default.
 	StderrIsTerminal bool
+	// HubOptions configure access to hf:// locations (endpoint, token,
+	// client); the environment (HF_ENDPOINT, HF_TOKEN, ...) applies first.
+	HubOptions []hubfs.Option
 }
 
 // usageError marks errors that exit with ExitUsage.

@@ -37,7 +37,7 @@ func readJSONL(t *testing.T, text string) []map[string]any {
 }
 
 func TestUsageErrors(t *testing.T) {
-	dir := t.TempDir()
+	dir, emptyDir := t.TempDir(), t.TempDir()
 	tests := []struct {
 		name string
 		args []string
@@ -53,9 +53,10 @@ func TestUsageErrors(t *testing.T) {
 		{"parquet to stdout", []string{"convert", "--to", "parquet", fixture("small.jsonl"), "-"}, ExitUsage, "standard output"},
 		{"gzip for parquet", []string{"convert", "--compression", "gzip", fixture("small.jsonl"), filepath.Join(dir, "o.jsonl")}, ExitOK, ""},
 		{"bad text compression", []string{"convert", "--compression", "snappy", fixture("small.jsonl"), filepath.Join(dir, "o.jsonl")}, ExitUsage, "snappy"},
-		{"missing input", []string{"convert", filepath.Join(dir, "nope.jsonl"), filepath.Join(dir, "o.parquet")}, ExitError, "nope.jsonl: file does not exist"},
-		{"glob without match", []string{"count", filepath.Join(dir, "*.parquet")}, ExitError, "no files match"},
-		{"directory input", []string{"count", dir}, ExitError, "is a directory"},
+		{"missing input", []string{"convert", filepath.Join(dir, "nope.jsonl"), filepath.Join(dir, "o.parquet")}, ExitError, "nope.jsonl: no such file or directory"},
+		{"glob without match", []string{"count", filepath.Join(dir, "*.parquet")}, ExitError, "file does not exist"},
+		{"empty directory", []string{"count", emptyDir}, ExitError, "file does not exist"},
+		{"bad hf url", []string{"count", "hf://nonsense"}, ExitUsage, "hf://nonsense"},
 		{"head negative", []string{"head", "-n", "-2", fixture("small.jsonl")}, ExitUsage, "negative"},
 	}
 	for _, tc := range tests {

@@ -63,12 +63,11 @@ func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, 
 	if err != nil {
 		return err
 	}
-	paths, err := expandInputs(env.Fs, inArgs)
+	inputs, err := expandInputs(ctx, env, inArgs)
 	if err != nil {
 		return err
 	}
 	var counter progress.Counter
-	inFs := progress.CountingFs(env.Fs, &counter)
 	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
 	if f.batchSize > 0 {
 		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
@@ -76,7 +75,7 @@ func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, 
 	if f.workers > 0 {
 		ropts = append(ropts, arrowio.WithWorkers(f.workers))
 	}
-	readers, err := openAll(inFs, paths, ropts...)
+	readers, err := openAll(inputs, &counter, ropts...)
 	if err != nil {
 		return err
 	}
@@ -97,7 +96,7 @@ func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, 
 	}
 	defer w.Abort() // no-op after a successful Close
 
-	bar := g.startProgress(env, "convert", totalSize(env.Fs, paths), &counter)
+	bar := g.startProgress(env, "convert", totalSize(inputs), &counter)
 	err = copyBatches(ctx, readers, schema, w, f.limit, &counter)
 	bar.Stop()
 	if err != nil {

@@ -1,44 +1,45 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
-	"sort"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/afero"
 
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/hubfs"
+	"github.com/quiverdata/quiver/internal/progress"
 )
 
-// expandInputs turns arguments (paths and glob patterns) into file paths, in
-// argument order with each pattern's matches sorted. A pattern that matches
-// nothing is an error; so is a directory.
-func expandInputs(fsys afero.Fs, args []string) ([]string, error) {
-	var out []string
+// input is one file to read: a path on the filesystem its location
+// resolved to (the OS filesystem, or a Hub repository for hf:// locations).
+type input struct {
+	fs   afero.Fs
+	path string
+}
+
+// expandInputs resolves arguments — plain paths, file:// and hf:// URLs,
+// globs with ** — into files, in argument order with each argument's matches
+// sorted. A location that matches nothing is an error; a directory stands for
+// every file beneath it.
+func expandInputs(ctx context.Context, env *Env, args []string) ([]input, error) {
+	var out []input
 	for _, a := range args {
-		if !strings.ContainsAny(a, "*?[") {
-			st, err := fsys.Stat(a)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %w", a, unwrapPathError(err))
-			}
-			if st.IsDir() {
-				return nil, fmt.Errorf("%s: is a directory (give files or a glob such as '%s/*.parquet')", a, strings.TrimSuffix(a, "/"))
-			}
-			out = append(out, a)
-			continue
-		}
-		matches, err := afero.Glob(fsys, a)
+		opts := append([]hubfs.Option{hubfs.WithLocalFs(env.Fs)}, env.HubOptions...)
+		res, err := hubfs.Resolve(ctx, a, opts...)
 		if err != nil {
-			return nil, usagef("bad glob %q: %v", a, err)
+			if errors.Is(err, hubfs.ErrBadURL) {
+				return nil, usageError{err}
+			}
+			return nil, err
 		}
-		if len(matches) == 0 {
-			return nil, fmt.Errorf("%s: no files match", a)
+		for _, p := range res.Paths {
+			out = append(out, input{fs: res.Fs, path: p})
 		}
-		sort.Strings(matches)
-		out = append(out, matches...)
 	}
 	return out, nil
 }
@@ -52,11 +53,16 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// openAll opens every path; on error, readers opened so far are closed.
-func openAll(fsys afero.Fs, paths []string, opts ...arrowio.ReadOption) ([]arrowio.Reader, error) {
-	readers := make([]arrowio.Reader, 0, len(paths))
-	for _, p := range paths {
-		r, err := arrowio.Open(fsys, p, opts...)
+// openAll opens every input, counting bytes read into counter when it is
+// not nil; on error, readers opened so far are closed.
+func openAll(inputs []input, counter *progress.Counter, opts ...arrowio.ReadOption) ([]arrowio.Reader, error) {
+	readers := make([]arrowio.Reader, 0, len(inputs))
+	for _, in := range inputs {
+		fsys := in.fs
+		if counter != nil {
+			fsys = progress.CountingFs(fsys, counter)
+		}
+		r, err := arrowio.Open(fsys, in.path, opts...)
 		if err != nil {
 			closeAll(readers)
 			return nil, err
@@ -85,11 +91,11 @@ func unifiedSchema(readers []arrowio.Reader) (*arrow.Schema, error) {
 	return s, nil
 }
 
-// totalSize sums the sizes of paths, for progress percentages.
-func totalSize(fsys afero.Fs, paths []string) int64 {
+// totalSize sums the sizes of inputs, for progress percentages.
+func totalSize(inputs []input) int64 {
 	var n int64
-	for _, p := range paths {
-		if st, err := fsys.Stat(p); err == nil {
+	for _, in := range inputs {
+		if st, err := in.fs.Stat(in.path); err == nil {
 			n += st.Size()
 		}
 	}
@@ -107,4 +113,17 @@ func splitColumns(s string) []string {
 		}
 	}
 	return cols
+}
+
+// openOne opens the single file location names; a location matching several
+// files is a usage error.
+func openOne(ctx context.Context, env *Env, location string, opts ...arrowio.ReadOption) (arrowio.Reader, error) {
+	inputs, err := expandInputs(ctx, env, []string{location})
+	if err != nil {
+		return nil, err
+	}
+	if len(inputs) != 1 {
+		return nil, usagef("%s: matches %d files; give one", location, len(inputs))
+	}
+	return arrowio.Open(inputs[0].fs, inputs[0].path, opts...)
 }

@@ -28,7 +28,7 @@ data; JSONL and CSV are scanned.`,
   dsctl count --json 'shards/*.jsonl.gz'`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := expandInputs(env.Fs, args)
+			inputs, err := expandInputs(cmd.Context(), env, args)
 			if err != nil {
 				return err
 			}
@@ -38,12 +38,12 @@ data; JSONL and CSV are scanned.`,
 			}
 			var counts []fileCount
 			var total int64
-			for _, p := range paths {
-				n, err := countFile(cmd.Context(), env, p)
+			for _, in := range inputs {
+				n, err := countFile(cmd.Context(), in)
 				if err != nil {
 					return err
 				}
-				counts = append(counts, fileCount{p, n})
+				counts = append(counts, fileCount{in.path, n})
 				total += n
 			}
 			if asJSON {
@@ -53,20 +53,20 @@ data; JSONL and CSV are scanned.`,
 				_, err = fmt.Fprintln(env.Stdout, total)
 				return err
 			}
-			tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
+			width := len(fmt.Sprint(total))
 			for _, c := range counts {
-				fmt.Fprintf(tw, "%d\t%s\t\n", c.Rows, c.Path)
+				fmt.Fprintf(env.Stdout, "%*d  %s\n", width, c.Rows, c.Path)
 			}
-			fmt.Fprintf(tw, "%d\ttotal\t\n", total)
-			return tw.Flush()
+			_, err = fmt.Fprintf(env.Stdout, "%*d  total\n", width, total)
+			return err
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object")
 	return cmd
 }
 
-func countFile(ctx context.Context, env *Env, path string) (int64, error) {
-	r, err := arrowio.Open(env.Fs, path)
+func countFile(ctx context.Context, in input) (int64, error) {
+	r, err := arrowio.Open(in.fs, in.path)
 	if err != nil {
 		return 0, err
 	}
@@ -91,7 +91,7 @@ and Arrow, inferred from a sample of lines for JSONL and CSV.`,
   dsctl schema --json data.jsonl`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			r, err := arrowio.Open(env.Fs, args[0])
+			r, err := openOne(cmd.Context(), env, args[0])
 			if err != nil {
 				return err
 			}
@@ -145,13 +145,13 @@ records them, row groups or batches, compression and key-value metadata.`,
   dsctl info --json data.arrow`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			paths, err := expandInputs(env.Fs, args)
+			inputs, err := expandInputs(cmd.Context(), env, args)
 			if err != nil {
 				return err
 			}
 			var infos []fileInfo
-			for _, p := range paths {
-				info, err := describeFile(cmd.Context(), env, p)
+			for _, in := range inputs {
+				info, err := describeFile(cmd.Context(), in)
 				if err != nil {
 					return err
 				}
@@ -187,12 +187,13 @@ type fileInfo struct {
 	Metadata    map[string]string `json:"metadata,omitempty"`
 }
 
-func describeFile(ctx context.Context, env *Env, path string) (fileInfo, error) {
-	st, err := env.Fs.Stat(path)
+func describeFile(ctx context.Context, in input) (fileInfo, error) {
+	path := in.path
+	st, err := in.fs.Stat(path)
 	if err != nil {
 		return fileInfo{}, fmt.Errorf("%s: %w", path, unwrapPathError(err))
 	}
-	r, err := arrowio.Open(env.Fs, path)
+	r, err := arrowio.Open(in.fs, path)
 	if err != nil {
 		return fileInfo{}, err
 	}
@@ -289,7 +290,7 @@ func newHeadCmd(env *Env, g *globalFlags) *cobra.Command {
 			if n == 0 {
 				return nil
 			}
-			r, err := arrowio.Open(env.Fs, args[0], arrowio.WithColumns(splitColumns(columns)...), arrowio.WithBatchSize(int(min(max(n, 1), arrowio.DefaultBatchSize))))
+			r, err := openOne(cmd.Context(), env, args[0], arrowio.WithColumns(splitColumns(columns)...), arrowio.WithBatchSize(int(min(max(n, 1), arrowio.DefaultBatchSize))))
 			if err != nil {
 				return err
 			}

@@ -33,11 +33,11 @@ the same rows on every machine.`,
 			if n < 0 {
 				return usagef("-n %d is negative", n)
 			}
-			paths, err := expandInputs(env.Fs, args)
+			inputs, err := expandInputs(cmd.Context(), env, args)
 			if err != nil {
 				return err
 			}
-			readers, err := openAll(env.Fs, paths, arrowio.WithColumns(splitColumns(columns)...))
+			readers, err := openAll(inputs, nil, arrowio.WithColumns(splitColumns(columns)...))
 			if err != nil {
 				return err
 			}

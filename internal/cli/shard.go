@@ -86,12 +86,11 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	if err != nil {
 		return err
 	}
-	paths, err := expandInputs(env.Fs, args)
+	inputs, err := expandInputs(ctx, env, args)
 	if err != nil {
 		return err
 	}
 	var counter progress.Counter
-	inFs := progress.CountingFs(env.Fs, &counter)
 	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
 	if f.batchSize > 0 {
 		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
@@ -99,7 +98,7 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	if f.workers > 0 {
 		ropts = append(ropts, arrowio.WithWorkers(f.workers))
 	}
-	readers, err := openAll(inFs, paths, ropts...)
+	readers, err := openAll(inputs, &counter, ropts...)
 	if err != nil {
 		return err
 	}
@@ -125,7 +124,7 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	}
 	sw := &shardWriter{fs: env.Fs, dir: f.outDir, split: f.split, ext: ext, schema: schema, opts: wopts}
 	defer sw.abort()
-	bar := g.startProgress(env, "shard", totalSize(env.Fs, paths), &counter)
+	bar := g.startProgress(env, "shard", totalSize(inputs), &counter)
 	err = sw.run(ctx, readers, sizes, maxBytes, &counter)
 	bar.Stop()
 	if err != nil {

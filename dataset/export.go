@@ -1,0 +1,249 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/ops"
+	"github.com/spf13/afero"
+)
+
+// ExportOptions configures Export.
+type ExportOptions struct {
+	// Format is the output format name (parquet, jsonl, arrow, arrows,
+	// csv; see arrowio.ParseFormat). Default: from the file extension of
+	// the path (single file) or of Template.
+	Format string
+	// NumShards splits the rows into this many files of contiguous rows
+	// (Hugging Face's shard rule). Default 1.
+	NumShards int
+	// MaxShardBytes splits the rows into as many files as needed for each
+	// to hold at most about this many Arrow bytes. Default: no limit.
+	MaxShardBytes int64
+	// Template names shard files inside the output directory;
+	// {split}, {shard} and {num_shards} are replaced (numbers with five
+	// digits). Default "{split}-{shard}-of-{num_shards}.<ext>".
+	Template string
+	// Split is the value of {split}. Default "train".
+	Split string
+	// WriteOptions pass through to arrowio.Create (codec, row group size).
+	WriteOptions []arrowio.WriteOption
+}
+
+// Export writes the dataset's rows in order. Without sharding, path is the
+// output file. With NumShards > 1 or MaxShardBytes, path is a directory
+// (created if needed) that receives the shard files, written in parallel
+// on the worker pool. Every file appears only complete; on error, shards
+// already written by this call are removed. It returns the paths written.
+func (d *Dataset) Export(ctx context.Context, path string, opts ExportOptions) ([]string, error) {
+	if opts.NumShards <= 1 && opts.MaxShardBytes <= 0 {
+		format, err := exportFormat(opts.Format, path)
+		if err != nil {
+			return nil, err
+		}
+		st, err := d.counted(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := d.cfg.writeRange(ctx, st, 0, st.sel.Len(), path, format, opts.WriteOptions, d.cfg.workers); err != nil {
+			return nil, err
+		}
+		return []string{path}, nil
+	}
+	if err := os.MkdirAll(path, 0o755); err != nil {
+		return nil, err
+	}
+	return d.exportShards(ctx, path, opts)
+}
+
+func exportFormat(name, path string) (arrowio.Format, error) {
+	if name != "" {
+		return arrowio.ParseFormat(name)
+	}
+	f, _, err := arrowio.DetectFormat(path)
+	return f, err
+}
+
+var extOf = map[arrowio.Format]string{
+	arrowio.FormatParquet: "parquet", arrowio.FormatJSONL: "jsonl", arrowio.FormatArrowFile: "arrow",
+	arrowio.FormatArrowStream: "arrow", arrowio.FormatCSV: "csv",
+}
+
+// counted resolves d with its row count known (row-changing ops
+// materialized).
+func (d *Dataset) counted(ctx context.Context) (*state, error) {
+	st, err := d.resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if hasKind(st.pending, func(k ops.Kind) bool { return k == ops.KindResize }) {
+		return d.materialized(ctx)
+	}
+	return st, nil
+}
+
+// estimateBytes estimates the Arrow bytes of st's rows from its source.
+func estimateBytes(st *state) int64 {
+	var total int64
+	for _, b := range st.src.chunks.Batches {
+		total += batchBytes(b)
+	}
+	if n := st.src.len(); n > 0 {
+		return int64(float64(total) * float64(st.sel.Len()) / float64(n))
+	}
+	return 0
+}
+
+// exportShards writes shard files into dir and returns their paths.
+func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptions) ([]string, error) {
+	st, err := d.counted(ctx)
+	if err != nil {
+		return nil, err
+	}
+	rows := st.sel.Len()
+	n := max(opts.NumShards, 1)
+	if opts.MaxShardBytes > 0 {
+		n = max(n, int((estimateBytes(st)+opts.MaxShardBytes-1)/opts.MaxShardBytes))
+	}
+	n = max(1, min(n, int(max(rows, 1))))
+	tmpl := opts.Template
+	var format arrowio.Format
+	if opts.Format != "" {
+		if format, err = arrowio.ParseFormat(opts.Format); err != nil {
+			return nil, err
+		}
+	}
+	if tmpl == "" {
+		if format == arrowio.FormatUnknown {
+			return nil, fmt.Errorf("%w: sharded export needs a Format or a Template with an extension", ErrDataset)
+		}
+		tmpl = "{split}-{shard}-of-{num_shards}." + extOf[format]
+	}
+	split := opts.Split
+	if split == "" {
+		split = "train"
+	}
+	paths := make([]string, n)
+	for i := range n {
+		name := strings.NewReplacer("{split}", split, "{shard}", fmt.Sprintf("%05d", i),
+			"{num_shards}", fmt.Sprintf("%05d", n)).Replace(tmpl)
+		paths[i] = filepath.Join(dir, name)
+	}
+	if format == arrowio.FormatUnknown {
+		if format, err = exportFormat("", paths[0]); err != nil {
+			return nil, err
+		}
+	}
+	// Shards run in parallel, each with one worker: the pool is spent
+	// across files.
+	workers := d.cfg.workers
+	perShard := max(1, workers/n)
+	sem := make(chan struct{}, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		lo, hi := ops.ShardBounds(rows, n, i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			if errs[i] = d.cfg.writeRange(ctx, st, lo, hi, paths[i], format, opts.WriteOptions, perShard); errs[i] != nil {
+				cancel()
+			}
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil && err != context.Canceled {
+			for _, p := range paths {
+				os.Remove(p)
+			}
+			return nil, fmt.Errorf("shard %d (%s): %w", i, paths[i], err)
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			for _, p := range paths {
+				os.Remove(p)
+			}
+			return nil, err
+		}
+	}
+	return paths, nil
+}
+
+// writeRange writes rows [lo, hi) of st (pending ops applied) to path.
+func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path string, format arrowio.Format,
+	wopts []arrowio.WriteOption, workers int) error {
+	sub := &state{src: st.src, sel: st.sel.Slice(lo, hi), pending: st.pending, schema: st.schema}
+	schema := st.schema
+	if schema == nil {
+		b, err := c.process(ctx, st, window{sel: st.sel.Slice(0, 0)})
+		if err != nil {
+			return err
+		}
+		schema = b.Schema()
+		b.Release()
+	}
+	opts := append([]arrowio.WriteOption{arrowio.WithOutputFormat(format, 0), arrowio.WithWriteAllocator(c.mem)}, wopts...)
+	w, err := arrowio.Create(afero.NewOsFs(), path, schema, opts...)
+	if err != nil {
+		return err
+	}
+	defer w.Abort()
+	var werr error
+	err = c.runFrom(ctx, sub, lo, c.batchSize, workers, func(b arrow.RecordBatch) bool {
+		werr = w.Write(b)
+		b.Release()
+		return werr == nil
+	})
+	if err == nil {
+		err = werr
+	}
+	if err != nil {
+		return err
+	}
+	return w.Close()
+}
+
+// batchBytes sums the Arrow buffers a batch references (whole buffers,
+// also for slices). arrowio.BatchBytes would do, but in this version it
+// dereferences the typed-nil dictionary of non-dictionary arrays.
+func batchBytes(b arrow.RecordBatch) int64 {
+	var n int64
+	for _, c := range b.Columns() {
+		n += dataBytes(c.Data())
+	}
+	return n
+}
+
+func dataBytes(d arrow.ArrayData) int64 {
+	var n int64
+	for _, buf := range d.Buffers() {
+		if buf != nil {
+			n += int64(buf.Len())
+		}
+	}
+	for _, c := range d.Children() {
+		n += dataBytes(c)
+	}
+	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
+		n += dataBytes(dict)
+	}
+	return n
+}

@@ -1,0 +1,216 @@
+package dataset
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/ops"
+	"github.com/spf13/afero"
+)
+
+// materialize writes st's rows (selection gathered, pending ops applied)
+// to the cache under d's fingerprint, or reads them back if present, and
+// returns a source over the mapped result. Uncacheable datasets are written
+// to a temporary directory in the cache that disappears with the source.
+func (d *Dataset) materialize(ctx context.Context, st *state) (*source, error) {
+	cache, err := d.cfg.getCache()
+	if err != nil {
+		return nil, err
+	}
+	fill := func(ctx context.Context, dir string) (int64, []string, error) {
+		rows, err := d.cfg.writeState(ctx, st, filepath.Join(dir, dataFileName(0)))
+		if err != nil {
+			return 0, nil, err
+		}
+		return rows, []string{dataFileName(0)}, nil
+	}
+	if d.cacheable {
+		h, err := cache.build(ctx, d.fp, d.desc, fill)
+		if err != nil {
+			return nil, err
+		}
+		return openEntry(h, d.cfg)
+	}
+	name, err := tempName("uncached")
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(cache.Dir(), name)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return nil, err
+	}
+	lock, err := os.Open(dir)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	_ = flock(ctx, lock, true, false) // alive: Prune leaves it alone
+	rows, files, err := fill(ctx, dir)
+	if err != nil {
+		lock.Close()
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	h := &heldEntry{Entry: Entry{Fingerprint: d.fp, Description: d.desc, Rows: rows, Files: files, Dir: dir}, lock: lock}
+	src, err := openEntry(h, d.cfg)
+	if err != nil {
+		os.RemoveAll(dir)
+		return nil, err
+	}
+	return src, nil
+}
+
+// openEntry maps the data files of a held entry. The source owns h: its
+// lock is dropped when the source is collected. Uncached (temporary)
+// entries are deleted then.
+func openEntry(h *heldEntry, cfg *config) (*source, error) {
+	osfs := afero.NewOsFs()
+	res := &sourceResources{}
+	var batches []arrow.RecordBatch
+	var schema *arrow.Schema
+	fail := func(err error) (*source, error) {
+		for _, b := range batches {
+			b.Release()
+		}
+		for _, c := range res.closers {
+			c.Close()
+		}
+		h.Close()
+		return nil, err
+	}
+	for _, name := range h.Files {
+		f, err := arrowio.OpenArrowFile(osfs, filepath.Join(h.Dir, name), arrowio.WithAllocator(cfg.mem))
+		if err != nil {
+			return fail(fmt.Errorf("quiver cache: entry %s: %w", h.Fingerprint, err))
+		}
+		res.closers = append(res.closers, f)
+		if schema == nil {
+			schema = f.Schema()
+		} else if !schema.Equal(f.Schema()) {
+			return fail(fmt.Errorf("%w: quiver cache: entry %s: %s has a different schema", arrowio.ErrCorrupt, h.Fingerprint, name))
+		}
+		for i := range f.NumBatches() {
+			if f.BatchRows(i) == 0 {
+				continue
+			}
+			b, err := f.BatchAt(i)
+			if err != nil {
+				return fail(fmt.Errorf("quiver cache: entry %s: %w", h.Fingerprint, err))
+			}
+			batches = append(batches, b)
+		}
+	}
+	if schema == nil {
+		return fail(fmt.Errorf("%w: quiver cache: entry %s has no data files", arrowio.ErrCorrupt, h.Fingerprint))
+	}
+	res.closers = append(res.closers, io.Closer(h))
+	if !validFingerprint(filepath.Base(h.Dir)) { // uncached temporary
+		dir := h.Dir
+		res.remove = append(res.remove, func() error { return os.RemoveAll(dir) })
+	}
+	entry := h.Entry
+	src := newSource(schema, batches, "cache entry "+h.Fingerprint, res)
+	src.entry = &entry
+	return src, nil
+}
+
+// writeState streams st through its pending ops into a new Arrow IPC file
+// at path (written under a temporary name, renamed when complete) and
+// returns the row count. Small output batches (after filters) are
+// coalesced up to the batch size.
+func (c *config) writeState(ctx context.Context, st *state, path string) (int64, error) {
+	var w arrowio.Writer
+	var rows int64
+	var pend []arrow.RecordBatch
+	var pendRows int64
+	defer func() {
+		for _, b := range pend {
+			b.Release()
+		}
+		if w != nil {
+			w.Abort()
+		}
+	}()
+	open := func(schema *arrow.Schema) error {
+		var err error
+		w, err = arrowio.Create(afero.NewOsFs(), path, schema, arrowio.WithOutputFormat(arrowio.FormatArrowFile, 0),
+			arrowio.WithWriteAllocator(c.mem))
+		return err
+	}
+	flush := func() error {
+		if len(pend) == 0 {
+			return nil
+		}
+		b, err := ops.ConcatBatches(c.mem, pend[0].Schema(), pend)
+		if err != nil {
+			return err
+		}
+		for _, p := range pend {
+			p.Release()
+		}
+		pend, pendRows = pend[:0], 0
+		defer b.Release()
+		return w.Write(b)
+	}
+	var werr error
+	err := c.run(ctx, st, c.batchSize, func(b arrow.RecordBatch) bool {
+		if w == nil {
+			if werr = open(b.Schema()); werr != nil {
+				b.Release()
+				return false
+			}
+		}
+		if !b.Schema().Equal(w.Schema()) {
+			werr = fmt.Errorf("%w: a batch has schema %s, earlier ones %s", arrowio.ErrSchema, b.Schema(), w.Schema())
+			b.Release()
+			return false
+		}
+		rows += b.NumRows()
+		if b.NumRows() >= int64(c.batchSize)/2 {
+			if werr = flush(); werr == nil {
+				werr = w.Write(b)
+			}
+			b.Release()
+			return werr == nil
+		}
+		pend = append(pend, b)
+		pendRows += b.NumRows()
+		if pendRows >= int64(c.batchSize)/2 {
+			werr = flush()
+		}
+		return werr == nil && ctx.Err() == nil
+	})
+	if err == nil {
+		err = werr
+	}
+	if err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
+		return 0, err
+	}
+	if w == nil {
+		// No rows: learn the schema from an empty batch.
+		b, err := c.process(ctx, st, window{sel: ops.Range(0, 0)})
+		if err != nil {
+			return 0, err
+		}
+		schema := b.Schema()
+		b.Release()
+		if err := open(schema); err != nil {
+			return 0, err
+		}
+	}
+	if err := flush(); err != nil {
+		return 0, err
+	}
+	c.report(Progress{Stage: "materialize", Rows: rows, Done: true})
+	err = w.Close()
+	w = nil
+	return rows, err
+}

@@ -1,0 +1,60 @@
+package dataset
+
+import (
+	"errors"
+	"io"
+	"runtime"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdata/quiver/ops"
+)
+
+// source is the physical data under a dataset: record batches (memory-
+// mapped from cache files, or in memory) addressed as one row sequence. It
+// is immutable. When the source becomes unreachable its batches are
+// released and its files closed (and temporary files removed); batches a
+// user retained stay valid, because a mapping lives until its last batch
+// is released.
+type source struct {
+	chunks ops.Chunks
+	// where describes the data for messages ("cache entry 3f2a…").
+	where string
+	// entry is the cache entry the data was read from, if any.
+	entry *Entry
+}
+
+// sourceResources is what a source releases when it is collected. It must
+// not point back to the source.
+type sourceResources struct {
+	batches []arrow.RecordBatch
+	closers []io.Closer
+	remove  []func() error
+}
+
+func (r *sourceResources) release() error {
+	for _, b := range r.batches {
+		b.Release()
+	}
+	var errs []error
+	for _, c := range r.closers {
+		errs = append(errs, c.Close())
+	}
+	for _, rm := range r.remove {
+		errs = append(errs, rm())
+	}
+	return errors.Join(errs...)
+}
+
+// newSource wraps batches (owned by the source from now on) and resources
+// to free when the source is collected.
+func newSource(schema *arrow.Schema, batches []arrow.RecordBatch, where string, res *sourceResources) *source {
+	s := &source{chunks: ops.NewChunks(schema, batches), where: where}
+	if res == nil {
+		res = &sourceResources{}
+	}
+	res.batches = batches
+	runtime.AddCleanup(s, func(r *sourceResources) { _ = r.release() }, res)
+	return s
+}
+
+func (s *source) len() int64 { return s.chunks.Len() }

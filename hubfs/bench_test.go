@@ -1,0 +1,123 @@
+package hubfs
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quiverdata/quiver/hubfs/hubtest"
+)
+
+// onlyReader hides WriteTo so io.Copy goes through Read.
+type onlyReader struct{ io.Reader }
+
+// onlyWriter hides ReadFrom so io.CopyBuffer uses the given buffer.
+type onlyWriter struct{ io.Writer }
+
+// BenchmarkFullFileRead compares reading a whole 64 MiB file through hubfs
+// with a plain net/http GET + io.Copy of the same URL on the same loopback
+// server. Compare the MB/s of the sub-benchmarks for the ratio.
+func BenchmarkFullFileRead(b *testing.B) {
+	testEnv(b)
+	const size = 64 << 20
+	data := randomBytes(3, size)
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "bench/full").Commit("main", map[string][]byte{"big.bin": data})
+	ctx := context.Background()
+	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "bench/full"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	resolveURL := f.c.resolveURL(f.Commit(), "big.bin")
+	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+
+	b.Run("plain-http-io.Copy", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			resp, err := plain.Get(resolveURL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if err != nil || n != size {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("plain-http-256KiB-buffer", func(b *testing.B) {
+		b.SetBytes(size)
+		buf := make([]byte, 256<<10)
+		for b.Loop() {
+			resp, err := plain.Get(resolveURL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.CopyBuffer(onlyWriter{io.Discard}, resp.Body, buf)
+			resp.Body.Close()
+			if err != nil || n != size {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("hubfs-io.Copy", func(b *testing.B) {
+		b.SetBytes(size)
+		for b.Loop() {
+			file, err := f.Open("big.bin")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.Copy(io.Discard, file)
+			file.Close()
+			if err != nil || n != size {
+				b.Fatal(n, err)
+			}
+		}
+	})
+	b.Run("hubfs-Read-32KiB", func(b *testing.B) {
+		b.SetBytes(size)
+		buf := make([]byte, 32<<10)
+		for b.Loop() {
+			file, err := f.Open("big.bin")
+			if err != nil {
+				b.Fatal(err)
+			}
+			n, err := io.CopyBuffer(io.Discard, onlyReader{file}, buf)
+			file.Close()
+			if err != nil || n != size {
+				b.Fatal(n, err)
+			}
+		}
+	})
+}
+
+// BenchmarkParquetOneColumn reads one of four columns of a ~11 MB Parquet
+// file through hubfs and reports what travelled per read.
+func BenchmarkParquetOneColumn(b *testing.B) {
+	testEnv(b)
+	data := parquetFile(b, 200_000, 50_000)
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "bench/pq").Commit("main", map[string][]byte{"t.parquet": data})
+	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "bench/pq"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv.ResetStats()
+	for b.Loop() {
+		file, err := f.Open("t.parquet")
+		if err != nil {
+			b.Fatal(err)
+		}
+		sumColumn(b, file, 1, memory.DefaultAllocator)
+		file.Close()
+	}
+	st := srv.Stats()
+	b.ReportMetric(float64(st.FileBytes)/float64(b.N), "bytes/op")
+	b.ReportMetric(float64(st.Requests)/float64(b.N), "requests/op")
+	b.ReportMetric(float64(len(data)), "file-bytes")
+}
