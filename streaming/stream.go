@@ -11,6 +11,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdata/quiver/ops"
 )
 
 // DefaultPrefetch is how many chunks a Stream decodes ahead of its consumer
@@ -52,7 +53,7 @@ type config struct {
 	prefetch int
 	pool     int // goroutines gathering and running ops
 	mem      memory.Allocator
-	ops      []Op
+	ops      []ops.BatchOp
 	skip     int64
 	take     int64 // -1: no limit
 	batch    int64 // 0: chunks as they come
@@ -176,19 +177,6 @@ func (s *Stream) Pad(on bool) *Stream {
 	return c
 }
 
-// Apply returns the stream with op applied to every batch, after the ops
-// already added and before Skip, Take and Batch.
-func (s *Stream) Apply(op Op) *Stream {
-	c := s.clone()
-	c.cfg.ops = append(c.cfg.ops, op)
-	if sop, ok := op.(SchemaOp); ok {
-		if sc, err := sop.OutputSchema(c.schema); err == nil {
-			c.schema = sc
-		}
-	}
-	return c
-}
-
 // Skip returns the stream without the first n rows (after ops) of each
 // epoch of this consumer.
 func (s *Stream) Skip(n int64) *Stream {
@@ -246,7 +234,8 @@ func (s *Stream) fingerprint() string {
 		fmt.Fprintf(h, "consumer %d of %d\n", c, total)
 	}
 	for _, op := range s.cfg.ops {
-		fmt.Fprintf(h, "op %s\n", op.Name())
+		desc, _ := op.Describe()
+		fmt.Fprintf(h, "op %s\n", desc)
 	}
 	fmt.Fprintf(h, "skip %d take %d batch %d %v\n", s.cfg.skip, s.cfg.take, s.cfg.batch, s.cfg.dropLast)
 	return hex.EncodeToString(h.Sum(nil)[:16])
@@ -381,16 +370,18 @@ func (s *Stream) work(ctx context.Context, t *task) chunk {
 			return chunk{err: err}
 		}
 	}
-	rec, err := applyOps(ctx, s.cfg.ops, rec)
+	rec, err := s.applyOps(ctx, rec, t.start)
 	if err != nil {
 		return chunk{err: fmt.Errorf("streaming: op on examples from %d: %w", t.start, err)}
 	}
 	return chunk{start: t.start, n: t.n, rec: rec}
 }
 
-func applyOps(ctx context.Context, ops []Op, rec arrow.RecordBatch) (arrow.RecordBatch, error) {
-	for _, op := range ops {
-		out, err := applyOne(ctx, op, rec)
+// applyOps runs the ops on rec, which it releases; first is the index of
+// the chunk's first example.
+func (s *Stream) applyOps(ctx context.Context, rec arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+	for _, op := range s.cfg.ops {
+		out, err := op.Apply(ctx, s.cfg.mem, rec, first)
 		rec.Release()
 		if err != nil {
 			return nil, err
@@ -398,23 +389,6 @@ func applyOps(ctx context.Context, ops []Op, rec arrow.RecordBatch) (arrow.Recor
 		rec = out
 	}
 	return rec, nil
-}
-
-// applyOne runs op, turning a panic in it into an error.
-func applyOne(ctx context.Context, op Op, rec arrow.RecordBatch) (out arrow.RecordBatch, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%s panicked: %v", op.Name(), r)
-		}
-	}()
-	out, err = op.Apply(ctx, rec)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", op.Name(), err)
-	}
-	if out == nil {
-		return nil, fmt.Errorf("%s returned no batch", op.Name())
-	}
-	return out, nil
 }
 
 // pending is a chunk some of whose rows are not yet delivered.

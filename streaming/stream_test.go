@@ -260,7 +260,7 @@ func roundTrip(t testing.TB, st State) State {
 	return back
 }
 
-func evenIDs(b arrow.RecordBatch) (*array.Boolean, error) {
+func evenIDs(_ context.Context, b arrow.RecordBatch) (*array.Boolean, error) {
 	ids := b.Column(0).(*array.Int64)
 	mb := array.NewBooleanBuilder(memory.DefaultAllocator)
 	defer mb.Release()
@@ -282,16 +282,16 @@ func TestResumeIsExact(t *testing.T) {
 			return newStream(t, src, WithAllocator(mem), WithChunkRows(400)).Shuffle(5, 1000).Batch(96, false)
 		},
 		"filter+batch+droplast": func() *Stream {
-			return newStream(t, src, WithAllocator(mem), WithChunkRows(400)).Shuffle(5, 700).Filter("not3", evenIDs).Batch(50, true)
+			return newStream(t, src, WithAllocator(mem), WithChunkRows(400)).Shuffle(5, 700).Filter("not3@v1", evenIDs).Batch(50, true)
 		},
 		"filter+skip+take": func() *Stream {
-			return newStream(t, src, WithAllocator(mem), WithChunkRows(300)).Filter("not3", evenIDs).Skip(123).Take(2000)
+			return newStream(t, src, WithAllocator(mem), WithChunkRows(300)).Filter("not3@v1", evenIDs).Skip(123).Take(2000)
 		},
 		"split+pad+elastic": func() *Stream {
 			return newStream(t, src, WithAllocator(mem), WithChunkRows(300)).Shuffle(9, 800).SplitByNode(2, 3).Pad(true).Elastic(true).Batch(64, false)
 		},
 		"split+contiguous+filter": func() *Stream {
-			return newStream(t, src, WithAllocator(mem), WithChunkRows(300)).Shuffle(9, 800).SplitByNode(1, 3).Filter("not3", evenIDs).Batch(33, false)
+			return newStream(t, src, WithAllocator(mem), WithChunkRows(300)).Shuffle(9, 800).SplitByNode(1, 3).Filter("not3@v1", evenIDs).Batch(33, false)
 		},
 	}
 	rnd := rand.New(rand.NewPCG(1, 2))
@@ -415,7 +415,7 @@ func TestOps(t *testing.T) {
 	}
 	require.ErrorContains(t, err, `no column "nope"`)
 
-	panicky := newStream(t, src, WithAllocator(mem)).Map("boom@v1", func(arrow.RecordBatch) (arrow.RecordBatch, error) { panic("boom") })
+	panicky := newStream(t, src, WithAllocator(mem)).Map("boom@v1", func(context.Context, arrow.RecordBatch) (arrow.RecordBatch, error) { panic("boom") })
 	for _, err = range panicky.Batches(context.Background()) {
 	}
 	require.ErrorContains(t, err, "boom")
