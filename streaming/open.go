@@ -9,7 +9,6 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/memory"
-	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/hubfs"
 	"github.com/spf13/afero"
@@ -149,13 +148,9 @@ func (s *fileSource) inspect(ctx context.Context, f fileRef) fileInfo {
 			return fileInfo{err: err}
 		}
 		defer r.Close()
-		rows, err := parquetRowGroups(f.fs, f.path)
-		if err != nil {
-			return fileInfo{err: err}
-		}
 		info := fileInfo{schema: r.Schema()}
-		for g, n := range rows {
-			info.shards = append(info.shards, Shard{Path: f.name, RowGroup: g, Batch: -1, Rows: n})
+		for _, g := range r.RowGroups() {
+			info.shards = append(info.shards, Shard{Path: f.name, RowGroup: g.Index, Batch: -1, Rows: g.NumRows})
 		}
 		return info
 	case arrowio.FormatArrowFile:
@@ -181,31 +176,6 @@ func (s *fileSource) inspect(ctx context.Context, f fileRef) fileInfo {
 		return fileInfo{err: err}
 	}
 	return fileInfo{schema: r.Schema(), shards: []Shard{{Path: f.name, RowGroup: -1, Batch: -1, Rows: n}}}
-}
-
-// parquetRowGroups returns the row count of each row group of a Parquet
-// file, from its footer (arrowio.ParquetReader does not expose them).
-func parquetRowGroups(fsys afero.Fs, path string) (rows []int64, err error) {
-	f, err := fsys.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	defer func() {
-		if r := recover(); r != nil {
-			rows, err = nil, arrowio.NewPosError(path, fmt.Errorf("%w: footer: %v", arrowio.ErrCorrupt, r))
-		}
-	}()
-	pf, err := file.NewParquetReader(f)
-	if err != nil {
-		return nil, arrowio.NewPosError(path, fmt.Errorf("%w: %v", arrowio.ErrCorrupt, err))
-	}
-	defer pf.Close()
-	md := pf.MetaData()
-	for g := range md.NumRowGroups() {
-		rows = append(rows, md.RowGroup(g).NumRows())
-	}
-	return rows, nil
 }
 
 func (s *fileSource) Schema() *arrow.Schema { return s.schema }
