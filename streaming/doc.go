@@ -25,8 +25,21 @@
 //     consumer c of C gets positions c, c+C, c+2C, ..., so the examples
 //     consumed at each training step are a prefix of the global sequence and
 //     a job may resume on a different number of machines.
-//  4. Per-batch ops (Map, Filter, Select, ...), in the order given, then
-//     Skip, Take and Batch on the rows that remain.
+//  4. Per-batch ops (package ops values: Map, Filter, Select, Cast, ...),
+//     in the order given, then Skip, Take and Batch on the rows that
+//     remain.
+//
+// # Throughput and memory
+//
+// One goroutine reads shards in order (Parquet column chunks with one range
+// request each, Arrow IPC batches memory-mapped); a pool of WithWorkers
+// goroutines gathers shuffled rows and runs the ops, several chunks at a
+// time, and results are delivered in order, so the output never depends on
+// timing. Memory is bounded by the options, not by the data: about one
+// shuffle window, one source batch and WithPrefetch+WithWorkers chunks.
+//
+// Interleave mixes several streams row by row with probabilities and a
+// stopping rule, with its own checkpoints.
 //
 // # Checkpoints
 //
