@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"sync"
 
@@ -49,6 +50,9 @@ func Open(ctx context.Context, locations []string, opts ...Option) (*Stream, err
 		}
 		for _, p := range res.Paths {
 			ref := fileRef{fs: res.Fs, path: p, name: p}
+			if res.Commit != "" {
+				ref.remote = true
+			}
 			if res.Commit != "" && res.Identity != nil {
 				// hf://TYPE/NS/NAME@COMMIT/PATH#ETAG pins the bytes read
 				if id, err := res.Identity(p); err == nil {
@@ -67,9 +71,10 @@ func Open(ctx context.Context, locations []string, opts ...Option) (*Stream, err
 
 // fileRef is one file of a stream: where it is read and how it is named.
 type fileRef struct {
-	fs   afero.Fs
-	path string // on fs
-	name string // in shards and errors
+	fs     afero.Fs
+	path   string // on fs
+	name   string // in shards and errors
+	remote bool   // on the Hub: the read cache applies
 }
 
 // fileSource reads shards of files through arrowio.
@@ -80,6 +85,7 @@ type fileSource struct {
 	fileOf   []int // file index of each shard
 	readOpts []arrowio.ReadOption
 	mem      memory.Allocator
+	cache    *readCache // nil: none
 }
 
 type fileInfo struct {
@@ -90,6 +96,12 @@ type fileInfo struct {
 
 func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, error) {
 	src := &fileSource{files: files, mem: o.mem}
+	if o.cacheDir != "" && o.cacheMax > 0 {
+		src.cache = &readCache{dir: o.cacheDir, max: o.cacheMax}
+		if err := src.cache.evict(o.cacheMax); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("streaming: read cache: %w", err)
+		}
+	}
 	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(o.mem)}, o.readOpts...)
 	if len(o.columns) > 0 {
 		src.readOpts = append(src.readOpts, arrowio.WithColumns(o.columns...))
@@ -140,7 +152,12 @@ func (s *fileSource) format(path string) arrowio.Format {
 
 // inspect learns a file's schema and shards from its footer, or by a
 // counting scan.
-func (s *fileSource) inspect(ctx context.Context, f fileRef) fileInfo {
+func (s *fileSource) inspect(ctx context.Context, ref fileRef) fileInfo {
+	f, err := s.cached(ref, false)
+	if err != nil {
+		return fileInfo{err: err}
+	}
+	f.name = ref.name
 	switch s.format(f.path) {
 	case arrowio.FormatParquet:
 		r, err := arrowio.OpenParquet(f.fs, f.path, s.readOpts...)
@@ -186,6 +203,11 @@ func (s *fileSource) Shards() []Shard       { return s.shards }
 func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
 	sh, f := s.shards[i], s.files[s.fileOf[i]]
 	batches := func(yield func(arrow.RecordBatch, error) bool) {
+		f, err := s.cached(f, true)
+		if err != nil {
+			yield(nil, err)
+			return
+		}
 		if sh.Batch >= 0 {
 			af, err := arrowio.OpenArrowFile(f.fs, f.path, s.readOpts...)
 			if err != nil {

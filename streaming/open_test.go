@@ -155,3 +155,50 @@ func TestOpenHubWithFaults(t *testing.T) {
 	t.Logf("%d requests, %d faults injected", st.Requests, st.Faults)
 	require.Positive(t, st.Faults, "no fault was injected; the test proves nothing")
 }
+
+// TestReadCache reads Hub files once into a size-limited local cache;
+// later epochs read the copies and transfer no file bytes.
+func TestReadCache(t *testing.T) {
+	t.Setenv("HF_HOME", t.TempDir())
+	t.Setenv("HF_TOKEN", "")
+	files := map[string][]byte{
+		"data/a.parquet": parquetBytes(t, 0, 500, 500),
+		"data/b.arrow":   arrowFileBytes(t, 1000, 300, 200),
+	}
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "org/cached").Commit("main", files)
+	hub := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""))
+	cache := t.TempDir()
+	open := func(limit int64) *Stream {
+		s, err := Open(context.Background(), []string{"hf://datasets/org/cached/data"}, hub, WithReadCache(cache, limit))
+		require.NoError(t, err)
+		return s.Shuffle(2, 100)
+	}
+	want, _ := ids(t, open(1<<30))
+	requirePermutation(t, 1500, want)
+	entries, err := os.ReadDir(cache)
+	require.NoError(t, err)
+	require.Len(t, entries, 2)
+
+	srv.ResetStats()
+	s := open(1 << 30)
+	s.SetEpoch(0)
+	got, _ := ids(t, s)
+	require.Equal(t, want, got)
+	require.Zero(t, srv.Stats().FileBytes, "the second read came from the cache")
+
+	// A limit below both files together keeps at most one copy.
+	small := int64(len(files["data/a.parquet"]))
+	got, _ = ids(t, open(small))
+	require.Equal(t, want, got)
+	var total int64
+	entries, err = os.ReadDir(cache)
+	require.NoError(t, err)
+	for _, e := range entries {
+		info, err := e.Info()
+		require.NoError(t, err)
+		total += info.Size()
+	}
+	require.LessOrEqual(t, total, small)
+}

@@ -22,6 +22,8 @@ type options struct {
 	workers   int
 	mem       memory.Allocator
 	hubOpts   []hubfs.Option
+	cacheDir  string
+	cacheMax  int64
 }
 
 func newOptions(opts []Option) (options, error) {
@@ -78,4 +80,15 @@ func WithAllocator(mem memory.Allocator) Option { return func(o *options) { o.me
 // (the public Hub, HF_TOKEN, retries on).
 func WithHubOptions(opts ...hubfs.Option) Option {
 	return func(o *options) { o.hubOpts = append(o.hubOpts, opts...) }
+}
+
+// WithReadCache keeps local copies of remote (hf://) files in dir, using at
+// most maxBytes, the least recently used evicted first (Open only). A file
+// is copied whole the first time one of its shards is read, and later
+// epochs and runs read the copy. Copies are named by the file's commit and
+// ETag, so they are never stale, and several processes may share dir. A
+// file larger than maxBytes is read remotely. Default: no cache; nothing is
+// written to disk.
+func WithReadCache(dir string, maxBytes int64) Option {
+	return func(o *options) { o.cacheDir, o.cacheMax = dir, maxBytes }
 }

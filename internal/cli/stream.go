@@ -34,6 +34,8 @@ type streamFlags struct {
 	dropLast        bool
 	take            int64
 	checkpointEvery int
+	cacheDir        string
+	cacheSize       string
 }
 
 // streamCheckpoint is the content of --state-file: the stream's state and
@@ -96,6 +98,8 @@ uninterrupted run would have written it.`,
 	fl.BoolVar(&f.dropLast, "drop-last", false, "drop a last batch shorter than --batch-size")
 	fl.Int64Var(&f.take, "limit", 0, "stop after this many rows (0: all)")
 	fl.IntVar(&f.checkpointEvery, "checkpoint-every", 1, "write the state file every this many batches")
+	fl.StringVar(&f.cacheDir, "read-cache", "", "keep local copies of hf:// files in this directory")
+	fl.StringVar(&f.cacheSize, "read-cache-size", "10GB", "most bytes --read-cache may hold (least recently used evicted)")
 	return cmd
 }
 
@@ -120,6 +124,13 @@ func runStream(ctx context.Context, env *Env, f *streamFlags, shuffle bool, args
 		return usagef("--to %s: stream writes jsonl or arrows", f.to)
 	}
 	opts := []streaming.Option{streaming.WithFs(env.Fs)}
+	if f.cacheDir != "" {
+		size, err := ParseSize(f.cacheSize)
+		if err != nil {
+			return usagef("--read-cache-size: %v", err)
+		}
+		opts = append(opts, streaming.WithReadCache(f.cacheDir, size))
+	}
 	if cols := splitColumns(f.columns); len(cols) > 0 {
 		opts = append(opts, streaming.WithColumns(cols...))
 	}
