@@ -490,3 +490,27 @@ func TestCancel(t *testing.T) {
 	}
 	require.ErrorIs(t, err, context.Canceled)
 }
+
+// countingSource counts the reads of each shard.
+type countingSource struct {
+	Source
+	reads []int
+}
+
+func (s *countingSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
+	s.reads[i]++
+	return s.Source.Read(ctx, i)
+}
+
+// TestResumeSkipsFinishedShards checks that resuming opens no shard the
+// checkpoint is past.
+func TestResumeSkipsFinishedShards(t *testing.T) {
+	src := makeSource(t, memory.DefaultAllocator, []int64{100, 100, 100, 100, 100}, 50)
+	_, st := collectUntil(t, newStream(t, src, WithChunkRows(50)), 7) // 350 rows: inside shard 3
+	cs := &countingSource{Source: src, reads: make([]int, 5)}
+	s := newStream(t, cs, WithChunkRows(50))
+	require.NoError(t, s.Resume(st))
+	got, _ := ids(t, s)
+	require.Equal(t, seq(500)[350:], got)
+	require.Equal(t, []int{0, 0, 0, 1, 1}, cs.reads)
+}
