@@ -397,3 +397,35 @@ func TestStreamUsageErrors(t *testing.T) {
 	require.Equal(t, ExitError, code)
 	require.Contains(t, errOut, "checkpoint does not match")
 }
+
+// TestStreamSampleJSONL streams the bundled sample (nested columns, one
+// JSON Lines shard) shuffled, as JSON Lines and as an Arrow IPC stream.
+func TestStreamSampleJSONL(t *testing.T) {
+	sample := filepath.Join("..", "..", "testdata", "sample.jsonl")
+	raw, err := os.ReadFile(sample)
+	require.NoError(t, err)
+	lines := bytes.Count(raw, []byte("\n"))
+
+	code, out, errOut := streamCLI(t, sample, "--seed", "1", "--shuffle-buffer", "100")
+	require.Equal(t, 0, code, errOut)
+	ids := jsonIDs(t, out)
+	require.Len(t, ids, lines)
+	sorted := slices.Sorted(slices.Values(ids))
+	require.NotEqual(t, sorted, ids, "shuffled")
+	for i, id := range sorted {
+		require.Equal(t, int64(i), id)
+	}
+
+	code, out, errOut = streamCLI(t, sample, "--seed", "1", "--shuffle-buffer", "100", "--to", "arrows", "--columns", "id,meta")
+	require.Equal(t, 0, code, errOut)
+	r, err := ipc.NewReader(strings.NewReader(out))
+	require.NoError(t, err)
+	defer r.Release()
+	require.Equal(t, []string{"id", "meta"}, []string{r.Schema().Field(0).Name, r.Schema().Field(1).Name})
+	var got []int64
+	for r.Next() {
+		got = append(got, r.RecordBatch().Column(0).(*array.Int64).Int64Values()...)
+	}
+	require.NoError(t, r.Err())
+	require.Equal(t, ids, got, "both formats carry the same order")
+}
