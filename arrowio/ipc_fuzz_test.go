@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files and the FuzzIPCOpen seed corpus")
+var update = flag.Bool("update", false, "rewrite golden files under testdata and the FuzzIPCOpen seed corpus")
 
 // ipcSeedFiles returns small valid IPC inputs and damaged variants.
 func ipcSeedFiles(t testing.TB) map[string][]byte {

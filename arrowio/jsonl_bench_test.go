@@ -17,11 +17,11 @@ import (
 	"github.com/spf13/afero"
 )
 
-// benchRows lines of synthJSONL make about 65 MB.
-const benchRows = 50_000
+// jsonlBenchRows lines of synthJSONL make about 65 MB.
+const jsonlBenchRows = 50_000
 
-var benchData = sync.OnceValues(func() ([]byte, *arrow.Schema) {
-	data := synthJSONL(benchRows, 7)
+var jsonlBenchData = sync.OnceValues(func() ([]byte, *arrow.Schema) {
+	data := synthJSONL(jsonlBenchRows, 7)
 	s, err := InferJSONLSchema(bytes.NewReader(data), WithInferRows(-1))
 	if err != nil {
 		panic(err)
@@ -30,7 +30,7 @@ var benchData = sync.OnceValues(func() ([]byte, *arrow.Schema) {
 })
 
 func BenchmarkJSONLDecode(b *testing.B) {
-	data, schema := benchData()
+	data, schema := jsonlBenchData()
 	fsys := afero.NewMemMapFs()
 	afero.WriteFile(fsys, "bench.jsonl", data, 0o644)
 	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
@@ -51,20 +51,20 @@ func BenchmarkJSONLDecode(b *testing.B) {
 					rows += batch.NumRows()
 				}
 			}
-			if rows != benchRows {
-				b.Fatalf("decoded %d rows, want %d", rows, benchRows)
+			if rows != jsonlBenchRows {
+				b.Fatalf("decoded %d rows, want %d", rows, jsonlBenchRows)
 			}
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(rows)/sec, "rows/s")
 			b.ReportMetric(float64(len(data))/1e6/sec/float64(workers), "MB/s/core")
-			reportCPU(b, cpu0, len(data))
+			jsonlReportCPU(b, cpu0, len(data))
 		})
 	}
 }
 
 // BenchmarkJSONLDecodeInfer includes schema inference over the whole file.
 func BenchmarkJSONLDecodeInfer(b *testing.B) {
-	data, _ := benchData()
+	data, _ := jsonlBenchData()
 	b.SetBytes(int64(len(data)))
 	for b.Loop() {
 		if _, err := InferJSONLSchema(bytes.NewReader(data), WithInferRows(-1)); err != nil {
@@ -76,7 +76,7 @@ func BenchmarkJSONLDecodeInfer(b *testing.B) {
 // BenchmarkJSONLBaselineStdlib decodes every line into map[string]any with
 // encoding/json: the baseline to beat.
 func BenchmarkJSONLBaselineStdlib(b *testing.B) {
-	data, _ := benchData()
+	data, _ := jsonlBenchData()
 	b.SetBytes(int64(len(data)))
 	cpu0 := cpuSeconds()
 	for b.Loop() {
@@ -90,18 +90,18 @@ func BenchmarkJSONLBaselineStdlib(b *testing.B) {
 			}
 			n++
 		}
-		if n != benchRows {
+		if n != jsonlBenchRows {
 			b.Fatalf("%d rows", n)
 		}
 	}
-	reportCPU(b, cpu0, len(data))
+	jsonlReportCPU(b, cpu0, len(data))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
 // BenchmarkJSONLBaselineArrowGo decodes with arrow-go's array.JSONReader
 // in chunks of 16384 rows.
 func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
-	data, schema := benchData()
+	data, schema := jsonlBenchData()
 	b.SetBytes(int64(len(data)))
 	cpu0 := cpuSeconds()
 	for b.Loop() {
@@ -114,18 +114,18 @@ func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
 			b.Fatal(err)
 		}
 		r.Release()
-		if rows != benchRows {
+		if rows != jsonlBenchRows {
 			b.Fatalf("%d rows", rows)
 		}
 	}
-	reportCPU(b, cpu0, len(data))
+	jsonlReportCPU(b, cpu0, len(data))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
 // BenchmarkJSONLEncode writes the decoded dataset back to JSON Lines;
 // bytes are output bytes.
 func BenchmarkJSONLEncode(b *testing.B) {
-	data, schema := benchData()
+	data, schema := jsonlBenchData()
 	fsys := afero.NewMemMapFs()
 	afero.WriteFile(fsys, "bench.jsonl", data, 0o644)
 	r, err := OpenJSONL(fsys, "bench.jsonl", WithSchema(schema))
@@ -140,7 +140,7 @@ func BenchmarkJSONLEncode(b *testing.B) {
 		batch.Retain()
 		batches = append(batches, batch)
 	}
-	defer releaseAll(batches)
+	defer releaseBatches(batches)
 	var cw countWriter
 	cpu0 := cpuSeconds()
 	for b.Loop() {
@@ -159,8 +159,8 @@ func BenchmarkJSONLEncode(b *testing.B) {
 		}
 	}
 	b.SetBytes(cw.n)
-	reportCPU(b, cpu0, int(cw.n))
-	b.ReportMetric(float64(benchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+	jsonlReportCPU(b, cpu0, int(cw.n))
+	b.ReportMetric(float64(jsonlBenchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
 }
 
 type countWriter struct{ n int64 }
@@ -180,9 +180,9 @@ func cpuSeconds() float64 {
 	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
 }
 
-// reportCPU reports MB processed per CPU-second since cpu0, per iteration.
+// jsonlReportCPU reports MB processed per CPU-second since cpu0, per iteration.
 // It counts the CPU of the timed loop plus b.Loop's bookkeeping only.
-func reportCPU(b *testing.B, cpu0 float64, bytesPerOp int) {
+func jsonlReportCPU(b *testing.B, cpu0 float64, bytesPerOp int) {
 	if used := cpuSeconds() - cpu0; used > 0 {
 		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
 	}

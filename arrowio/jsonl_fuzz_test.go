@@ -11,8 +11,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
-// checkFuzzErr fails unless err is a clean, positioned input error.
-func checkFuzzErr(t *testing.T, err error) {
+// checkJSONLFuzzErr fails unless err is a clean, positioned input error.
+func checkJSONLFuzzErr(t *testing.T, err error) {
 	t.Helper()
 	if err == nil {
 		return
@@ -66,7 +66,7 @@ func FuzzJSONLDecode(f *testing.F) {
 				var out bytes.Buffer
 				for b, err := range r.Batches(context.Background()) {
 					if err != nil {
-						checkFuzzErr(t, err)
+						checkJSONLFuzzErr(t, err)
 						out.WriteString("error: " + err.Error())
 						break
 					}
@@ -100,7 +100,7 @@ func FuzzInferSchema(f *testing.F) {
 		for _, mixed := range []MixedTypes{MixedAsString, MixedError} {
 			s, err := InferJSONLSchema(bytes.NewReader(data), WithMixedTypes(mixed), WithInferRows(-1))
 			if err != nil {
-				checkFuzzErr(t, err)
+				checkJSONLFuzzErr(t, err)
 				continue
 			}
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())

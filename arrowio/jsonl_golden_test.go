@@ -3,7 +3,6 @@ package arrowio
 import (
 	"bytes"
 	"context"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +13,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite golden files under testdata")
 
 // TestJSONLGolden reads every file in testdata/jsonl from disk with schema
 // inference and compares the schema, the rows (as arrow's JSON) and any
@@ -49,7 +47,7 @@ func TestJSONLGolden(t *testing.T) {
 				r.Close()
 			}
 			golden := path + ".golden"
-			if *updateGolden {
+			if *update {
 				if err := os.WriteFile(golden, got.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}

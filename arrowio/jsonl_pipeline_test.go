@@ -59,7 +59,7 @@ func TestJSONLWorkerInvariance(t *testing.T) {
 	// The default Go allocator takes a copy-free path.
 	gob, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(2), WithBatchSize(50))
 	sameBatches(t, "go allocator", base, gob)
-	releaseAll(gob)
+	releaseBatches(gob)
 	for _, w := range []int{2, 4, 7} {
 		got, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(w), WithBatchSize(50), WithAllocator(mem))
 		sameBatches(t, fmt.Sprintf("workers %d", w), base, got)

@@ -22,9 +22,9 @@ import (
 	"github.com/spf13/afero"
 )
 
-// benchSchema mirrors a typical text dataset: an id, a score, ~200 bytes
+// pqBenchSchema mirrors a typical text dataset: an id, a score, ~200 bytes
 // of text and a 16-float embedding.
-var benchSchema = arrow.NewSchema([]arrow.Field{
+var pqBenchSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
 	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
 	{Name: "label", Type: arrow.BinaryTypes.String},
@@ -32,17 +32,17 @@ var benchSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "emb", Type: arrow.FixedSizeListOf(16, arrow.PrimitiveTypes.Float32)},
 }, nil)
 
-const benchRows, benchBatch = 256 << 10, 64 << 10
+const pqBenchRows, pqBenchBatch = 256 << 10, 64 << 10
 
-var benchData = sync.OnceValues(func() ([]arrow.RecordBatch, int64) {
+var pqBenchData = sync.OnceValues(func() ([]arrow.RecordBatch, int64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := strings.Fields("the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches near river banks under pale moonlight")
 	var out []arrow.RecordBatch
 	var size int64
-	for start := 0; start < benchRows; start += benchBatch {
-		b := array.NewRecordBuilder(memory.DefaultAllocator, benchSchema)
+	for start := 0; start < pqBenchRows; start += pqBenchBatch {
+		b := array.NewRecordBuilder(memory.DefaultAllocator, pqBenchSchema)
 		var sb strings.Builder
-		for i := start; i < start+benchBatch; i++ {
+		for i := start; i < start+pqBenchBatch; i++ {
 			b.Field(0).(*array.Int64Builder).Append(int64(i))
 			b.Field(1).(*array.Float64Builder).Append(rng.Float64())
 			b.Field(2).(*array.StringBuilder).Append([]string{"pos", "neg", "neutral"}[rng.IntN(3)])
@@ -60,14 +60,14 @@ var benchData = sync.OnceValues(func() ([]arrow.RecordBatch, int64) {
 		}
 		rec := b.NewRecordBatch()
 		b.Release()
-		size += batchBytes(rec)
+		size += BatchBytes(rec)
 		out = append(out, rec)
 	}
 	return out, size
 })
 
 func BenchmarkParquetWrite(b *testing.B) {
-	batches, size := benchData()
+	batches, size := pqBenchData()
 	for _, codec := range []string{"zstd", "snappy", "lz4", "gzip", "none"} {
 		b.Run("quiver/"+codec, func(b *testing.B) {
 			b.SetBytes(size)
@@ -75,7 +75,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 			c0 := cpuTime()
 			for b.Loop() {
 				buf := bytes.NewBuffer(make([]byte, 0, 64<<20))
-				w, err := NewWriter(buf, benchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithCodec(codec, 0))
+				w, err := NewWriter(buf, pqBenchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithCodec(codec, 0))
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -89,9 +89,9 @@ func BenchmarkParquetWrite(b *testing.B) {
 				}
 				out = buf.Len()
 			}
-			reportCPU(b, c0, size)
+			pqReportCPU(b, c0, size)
 			b.ReportMetric(float64(out)/1e6, "MB-out")
-			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(pqBenchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		})
 	}
 	for _, level := range []int{1, 3, 6} {
@@ -101,7 +101,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 			c0 := cpuTime()
 			for b.Loop() {
 				buf := bytes.NewBuffer(make([]byte, 0, 64<<20))
-				w, _ := NewWriter(buf, benchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithCodec("zstd", level))
+				w, _ := NewWriter(buf, pqBenchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithCodec("zstd", level))
 				for _, rec := range batches {
 					if err := w.Write(rec); err != nil {
 						b.Fatal(err)
@@ -112,7 +112,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 				}
 				out = buf.Len()
 			}
-			reportCPU(b, c0, size)
+			pqReportCPU(b, c0, size)
 			b.ReportMetric(float64(out)/1e6, "MB-out")
 		})
 	}
@@ -124,7 +124,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 		c0 := cpuTime()
 		for b.Loop() {
 			buf := bytes.NewBuffer(make([]byte, 0, 64<<20))
-			fw, err := pqarrow.NewFileWriter(benchSchema, buf,
+			fw, err := pqarrow.NewFileWriter(pqBenchSchema, buf,
 				parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Zstd)),
 				pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
 			if err != nil {
@@ -140,15 +140,15 @@ func BenchmarkParquetWrite(b *testing.B) {
 			}
 			out = buf.Len()
 		}
-		reportCPU(b, c0, size)
+		pqReportCPU(b, c0, size)
 		b.ReportMetric(float64(out)/1e6, "MB-out")
 	})
 }
 
-var benchFile = sync.OnceValues(func() ([]byte, error) {
-	batches, _ := benchData()
+var pqBenchFile = sync.OnceValues(func() ([]byte, error) {
+	batches, _ := pqBenchData()
 	var buf bytes.Buffer
-	w, err := NewWriter(&buf, benchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(benchBatch))
+	w, err := NewWriter(&buf, pqBenchSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(pqBenchBatch))
 	if err != nil {
 		return nil, err
 	}
@@ -164,11 +164,11 @@ var benchFile = sync.OnceValues(func() ([]byte, error) {
 })
 
 func BenchmarkParquetRead(b *testing.B) {
-	data, err := benchFile()
+	data, err := pqBenchFile()
 	if err != nil {
 		b.Fatal(err)
 	}
-	_, size := benchData()
+	_, size := pqBenchData()
 	fsys := afero.NewMemMapFs()
 	if err := afero.WriteFile(fsys, "/b.parquet", data, 0o644); err != nil {
 		b.Fatal(err)
@@ -176,7 +176,7 @@ func BenchmarkParquetRead(b *testing.B) {
 	read := func(b *testing.B, bytesRead int64, opts ...ReadOption) {
 		b.SetBytes(bytesRead)
 		c0 := cpuTime()
-		defer func() { reportCPU(b, c0, bytesRead) }()
+		defer func() { pqReportCPU(b, c0, bytesRead) }()
 		for b.Loop() {
 			r, err := OpenParquet(fsys, "/b.parquet", opts...)
 			if err != nil {
@@ -192,11 +192,11 @@ func BenchmarkParquetRead(b *testing.B) {
 	}
 	b.Run("quiver/serial", func(b *testing.B) { read(b, size, WithWorkers(1)) })
 	b.Run("quiver/parallel", func(b *testing.B) { read(b, size) })
-	b.Run("quiver/project-id-score", func(b *testing.B) { read(b, int64(benchRows*16), WithColumns("id", "score")) })
+	b.Run("quiver/project-id-score", func(b *testing.B) { read(b, int64(pqBenchRows*16), WithColumns("id", "score")) })
 	b.Run("pqarrow-baseline/parallel", func(b *testing.B) {
 		b.SetBytes(size)
 		c0 := cpuTime()
-		defer func() { reportCPU(b, c0, size) }()
+		defer func() { pqReportCPU(b, c0, size) }()
 		for b.Loop() {
 			pf, err := file.NewParquetReader(bytes.NewReader(data))
 			if err != nil {
@@ -229,8 +229,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// reportCPU reports CPU seconds per op and the Arrow MB per CPU second.
-func reportCPU(b *testing.B, start time.Duration, size int64) {
+// pqReportCPU reports CPU seconds per op and the Arrow MB per CPU second.
+func pqReportCPU(b *testing.B, start time.Duration, size int64) {
 	cpu := (cpuTime() - start).Seconds() / float64(b.N)
 	b.ReportMetric(cpu, "cpu-s/op")
 	b.ReportMetric(float64(size)/1e6/cpu, "MB/cpu-s")

@@ -68,21 +68,21 @@ func FuzzParquetOpen(f *testing.F) {
 		}
 		r, err := OpenParquet(fsys, "/f.parquet", WithBatchSize(3))
 		if err != nil {
-			checkFuzzErr(t, err)
+			checkParquetFuzzErr(t, err)
 			return
 		}
 		defer r.Close()
 		_ = r.RowGroups()
 		for _, err := range r.Batches(context.Background()) {
 			if err != nil {
-				checkFuzzErr(t, err)
+				checkParquetFuzzErr(t, err)
 				return
 			}
 		}
 	})
 }
 
-func checkFuzzErr(t *testing.T, err error) {
+func checkParquetFuzzErr(t *testing.T, err error) {
 	t.Helper()
 	var pe *PosError
 	if !errors.As(err, &pe) {
