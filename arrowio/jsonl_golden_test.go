@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/afero"
 )
 
-
 // TestJSONLGolden reads every file in testdata/jsonl from disk with schema
 // inference and compares the schema, the rows (as arrow's JSON) and any
 // error with the .golden file next to it. Run with -update to rewrite them.
