@@ -127,6 +127,7 @@ from file extensions.`,
 		newShardCmd(env, g),
 		newSampleCmd(env, g),
 		newCacheCmd(env, g),
+		newStreamCmd(env, g),
 		newVersionCmd(env),
 	)
 	return root

@@ -19,7 +19,7 @@ func TestHelpExamplesRun(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
 	t.Setenv("QUIVER_CACHE", t.TempDir())
-	for _, d := range []string{"logs", "raw", "shards"} {
+	for _, d := range []string{"logs", "raw", "shards", "data"} {
 		require.NoError(t, os.Mkdir(d, 0o755))
 	}
 	f, err := os.Create("data.jsonl")
@@ -27,7 +27,7 @@ func TestHelpExamplesRun(t *testing.T) {
 	_, err = datagen.WriteJSONL(f, datagen.Config{Seed: 1, Rows: 300})
 	require.NoError(t, err)
 	require.NoError(t, f.Close())
-	for _, out := range []string{"data.jsonl.zst", "data.parquet", "data.arrow", "logs/a.jsonl.zst", "logs/b.jsonl.zst", "raw/a.parquet", "shards/x.parquet", "shards/x.jsonl.gz"} {
+	for _, out := range []string{"data.jsonl.zst", "data.parquet", "data.arrow", "logs/a.jsonl.zst", "logs/b.jsonl.zst", "raw/a.parquet", "shards/x.parquet", "shards/x.jsonl.gz", "data/a.parquet", "data/b.parquet"} {
 		code, _, stderr := run(t, "convert", "data.jsonl", out)
 		require.Equal(t, ExitOK, code, stderr)
 	}
@@ -49,8 +49,11 @@ func TestHelpExamplesRun(t *testing.T) {
 
 	for _, ex := range examples {
 		t.Run(ex, func(t *testing.T) {
-			// The part before a pipe is dsctl's; quotes only guard globs.
-			line, _, _ := strings.Cut(ex, " | ")
+			// The part before a comment, pipe or redirection is dsctl's;
+			// quotes only guard globs.
+			line, _, _ := strings.Cut(ex, " #")
+			line, _, _ = strings.Cut(line, " | ")
+			line, _, _ = strings.Cut(line, " > ")
 			args := strings.Fields(strings.ReplaceAll(line, "'", ""))[1:]
 			var stdout, stderr bytes.Buffer
 			code := Run(context.Background(), args, Env{Stdout: &stdout, Stderr: &stderr})
