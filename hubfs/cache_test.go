@@ -316,3 +316,40 @@ func TestOfflineReadsPythonLayout(t *testing.T) {
 		t.Fatalf("identity %q, %v", id, err)
 	}
 }
+
+func TestDownload(t *testing.T) {
+	testEnv(t)
+	srv := hubtest.New()
+	defer srv.Close()
+	files, commit := sampleRepo(srv, "org/sample")
+	cache := t.TempDir()
+	ctx := context.Background()
+	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, append(serverOpts(srv), WithCacheDir(cache))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // the second call is served from the cache
+		srv.ResetStats()
+		p, err := f.Download(ctx, "data/big.bin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := filepath.Join(cache, "datasets--org--sample", "snapshots", commit, "data", "big.bin"); p != want {
+			t.Fatalf("path %s, want %s", p, want)
+		}
+		got, err := os.ReadFile(p)
+		if err != nil || !bytes.Equal(got, files["data/big.bin"]) {
+			t.Fatalf("downloaded content: %v", err)
+		}
+	}
+	if st := srv.Stats(); st.Requests != 0 {
+		t.Errorf("cached Download sent %d requests", st.Requests)
+	}
+	if _, err := f.Download(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	g, _ := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
+	if _, err := g.Download(ctx, "README.md"); !errors.Is(err, ErrNoCache) {
+		t.Errorf("no cache: %v", err)
+	}
+}

@@ -222,6 +222,7 @@ type remoteFile struct {
 	mu       sync.Mutex
 	pos      int64
 	cur      *rangeReader // current sequential window
+	curStart int64
 	curEnd   int64
 	window   int64
 	next     *prefetch // the following window, requested ahead
@@ -341,8 +342,8 @@ func (pf *prefetch) cancel() {
 
 // Read reads sequentially from the current position. Sequential reads use
 // windows that start at the block size and double up to
-// BlockSize*ReadAhead, with the next window requested while the current
-// one is read. Reading a whole file from offset 0 also stores it in the
+// BlockSize*ReadAhead, with the next window requested when three quarters
+// of the current one are read. Reading a whole file from offset 0 also stores it in the
 // Hub cache.
 func (r *remoteFile) Read(p []byte) (int, error) {
 	r.mu.Lock()
@@ -369,6 +370,7 @@ func (r *remoteFile) Read(p []byte) (int, error) {
 		if r.pos >= r.size {
 			r.finishDownload()
 		}
+		r.maybePrefetch()
 		return n, nil
 	}
 	if err == io.EOF {
@@ -410,11 +412,23 @@ func (r *remoteFile) nextWindow() error {
 		r.cur = &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: r.pos, end: end}
 		r.curEnd = end
 	}
-	if r.fs.cfg.readAhead > 1 && r.curEnd < r.size {
-		nextLen := min(max(r.window*2, bs), maxWindow)
-		r.next = r.startPrefetch(r.curEnd, min(r.curEnd+nextLen, r.size))
-	}
+	r.curStart = r.pos
 	return nil
+}
+
+// maybePrefetch requests the next window once three quarters of the
+// current one are read, so its first bytes are on the way when needed
+// without two windows competing for the whole time.
+func (r *remoteFile) maybePrefetch() {
+	if r.next != nil || r.fs.cfg.readAhead <= 1 || r.curEnd >= r.size {
+		return
+	}
+	if r.curEnd-r.pos > (r.curEnd-r.curStart)/4 {
+		return
+	}
+	bs := r.fs.cfg.blockSize
+	nextLen := min(max(r.window*2, bs), bs*int64(r.fs.cfg.readAhead))
+	r.next = r.startPrefetch(r.curEnd, min(r.curEnd+nextLen, r.size))
 }
 
 // tee feeds sequential bytes to the cache download, if one is running.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"net/url"
 	"os"
@@ -550,4 +551,52 @@ func locationExpiry(u *url.URL, foreign bool, now time.Time) time.Time {
 		return now.Add(5 * time.Minute)
 	}
 	return now.Add(time.Hour)
+}
+
+// ErrNoCache: Download needs the Hub cache, which is disabled.
+var ErrNoCache = errors.New("hubfs: the Hub cache is disabled")
+
+// Download makes sure the file name is complete in the Hub cache and
+// returns its local path (snapshots/COMMIT/PATH), for callers that want to
+// memory-map it. A cached file costs no request; otherwise the file is
+// streamed once, checked against its hash and committed. It fails with
+// ErrNoCache when the cache is disabled, and when another process holds
+// the blob's download lock.
+func (f *FS) Download(ctx context.Context, name string) (string, error) {
+	p, err := f.clean("download", name)
+	if err != nil {
+		return "", err
+	}
+	if f.cache == nil {
+		return "", &Error{Op: "download", Location: f.location(p), Kinds: []error{ErrNoCache}}
+	}
+	if osf, _, err := f.cache.open(f.commit, p); err == nil {
+		_ = osf.Close()
+		return f.cache.snapshot(f.commit, p)
+	}
+	file, err := f.Open(p)
+	if err != nil {
+		return "", err
+	}
+	rf, ok := file.(*remoteFile)
+	if !ok {
+		_ = file.Close()
+		return "", &Error{Op: "download", Location: f.location(p), Message: "not a file", Kinds: []error{fs.ErrInvalid}}
+	}
+	stop := context.AfterFunc(ctx, rf.cancel)
+	defer stop()
+	_, err = rf.WriteTo(io.Discard)
+	if cerr := rf.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return "", err
+	}
+	osf, _, err := f.cache.open(f.commit, p)
+	if err != nil {
+		return "", &Error{Op: "download", Location: f.location(p), Message: "not cached (locked by another process?)",
+			Kinds: []error{ErrNoCache}, Cause: err}
+	}
+	_ = osf.Close()
+	return f.cache.snapshot(f.commit, p)
 }

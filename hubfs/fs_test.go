@@ -271,7 +271,7 @@ func TestPathsWithSpecialRevisions(t *testing.T) {
 			}
 		})
 	}
-	// Raw special refs must reach the server unescaped too.
+	// API requests carry the revision escaped, as huggingface_hub sends it.
 	var sawRaw bool
 	for _, r := range srv.HubRequests() {
 		if strings.Contains(r.Path, "refs%2Fconvert%2Fparquet") {
