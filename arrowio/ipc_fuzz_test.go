@@ -31,7 +31,7 @@ func ipcSeedFiles(t testing.TB) map[string][]byte {
 	}
 	small := makeBatch(memory.DefaultAllocator, 0, 3)
 	defer small.Release()
-	dict := makeDictBatch(memory.DefaultAllocator, 4)
+	dict := makeDictBatch(t, memory.DefaultAllocator, 4)
 	defer dict.Release()
 	seeds := map[string][]byte{
 		"file":        enc(FormatArrowFile, testSchema, small, small),

@@ -1,0 +1,254 @@
+package streaming
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/compress"
+	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+
+	"github.com/quiverdata/quiver/hubfs"
+	"github.com/quiverdata/quiver/hubfs/hubtest"
+)
+
+// The benchmark dataset: benchFiles Parquet files (snappy) of benchGroups
+// row groups of 64Ki rows: id int64, score float64, text ~100 B.
+const (
+	benchFiles  = 2
+	benchGroups = 4
+	benchRows   = benchFiles * benchGroups * 65536
+)
+
+var benchSchema = arrow.NewSchema([]arrow.Field{
+	{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+	{Name: "score", Type: arrow.PrimitiveTypes.Float64},
+	{Name: "text", Type: arrow.BinaryTypes.String},
+}, nil)
+
+var (
+	benchOnce  sync.Once
+	benchDir   string
+	benchPaths []string
+	benchBytes int64 // Arrow bytes of the whole dataset
+	benchErr   error
+)
+
+func benchData(b *testing.B) []string {
+	b.Helper()
+	benchOnce.Do(func() {
+		benchDir, benchErr = os.MkdirTemp("", "quiver-streaming-bench-")
+		if benchErr != nil {
+			return
+		}
+		words := strings.Fields("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi omicron pi rho sigma tau")
+		r := rand.New(rand.NewPCG(1, 2))
+		var id int64
+		for f := range benchFiles {
+			p := filepath.Join(benchDir, fmt.Sprintf("part-%d.parquet", f))
+			out, err := os.Create(p)
+			if err != nil {
+				benchErr = err
+				return
+			}
+			props := parquet.NewWriterProperties(parquet.WithCompression(compress.Codecs.Snappy), parquet.WithDictionaryDefault(false))
+			w, err := pqarrow.NewFileWriter(benchSchema, out, props, pqarrow.DefaultWriterProps())
+			if err != nil {
+				benchErr = err
+				return
+			}
+			for range benchGroups {
+				bld := array.NewRecordBuilder(memory.DefaultAllocator, benchSchema)
+				var sb strings.Builder
+				for range 65536 {
+					bld.Field(0).(*array.Int64Builder).Append(id)
+					bld.Field(1).(*array.Float64Builder).Append(r.Float64())
+					sb.Reset()
+					for sb.Len() < 100 {
+						sb.WriteString(words[r.IntN(len(words))])
+						sb.WriteByte(' ')
+					}
+					bld.Field(2).(*array.StringBuilder).Append(sb.String())
+					id++
+				}
+				rec := bld.NewRecordBatch()
+				benchBytes += batchBytes(rec)
+				if err := w.Write(rec); err != nil {
+					benchErr = err
+					return
+				}
+				rec.Release()
+				bld.Release()
+			}
+			if err := w.Close(); err != nil {
+				benchErr = err
+				return
+			}
+			benchPaths = append(benchPaths, p)
+		}
+	})
+	if benchErr != nil {
+		b.Fatal(benchErr)
+	}
+	return benchPaths
+}
+
+// cpuTime returns the user+system CPU time of the process so far. On a
+// shared machine it compares work better than wall time does.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure runs body b.N times and reports throughput and CPU per op.
+func measure(b *testing.B, body func() int64) {
+	var rows int64
+	cpu0 := cpuTime()
+	for b.Loop() {
+		rows = body()
+	}
+	cpu := cpuTime() - cpu0
+	b.SetBytes(benchBytes)
+	if rows != benchRows {
+		b.Fatalf("read %d rows, want %d", rows, benchRows)
+	}
+	b.ReportMetric(float64(rows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	b.ReportMetric(float64(cpu.Milliseconds())/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkRawPqarrow reads the files with pqarrow directly (64Ki-row
+// batches, parallel column decode): the ceiling the stream is held to.
+func BenchmarkRawPqarrow(b *testing.B) {
+	paths := benchData(b)
+	measure(b, func() int64 {
+		var rows int64
+		for _, p := range paths {
+			f, err := os.Open(p)
+			if err != nil {
+				b.Fatal(err)
+			}
+			pf, err := file.NewParquetReader(f)
+			if err != nil {
+				b.Fatal(err)
+			}
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: 65536, Parallel: true}, memory.DefaultAllocator)
+			if err != nil {
+				b.Fatal(err)
+			}
+			rr, err := fr.GetRecordReader(context.Background(), nil, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			for rr.Next() {
+				rows += rr.RecordBatch().NumRows()
+			}
+			if err := rr.Err(); err != nil {
+				b.Fatal(err)
+			}
+			rr.Release()
+			pf.Close()
+		}
+		return rows
+	})
+}
+
+func streamRows(b *testing.B, s *Stream) int64 {
+	var rows int64
+	for batch, err := range s.Batches(context.Background()) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		rows += batch.NumRows()
+	}
+	return rows
+}
+
+// BenchmarkStreamLocal streams the same files with no shuffle and no ops.
+func BenchmarkStreamLocal(b *testing.B) {
+	paths := benchData(b)
+	measure(b, func() int64 {
+		s, err := Open(context.Background(), paths)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return streamRows(b, s)
+	})
+}
+
+// BenchmarkStreamShuffle streams the files with a shuffle window of 10,000
+// rows (and permuted shard order).
+func BenchmarkStreamShuffle(b *testing.B) {
+	paths := benchData(b)
+	measure(b, func() int64 {
+		s, err := Open(context.Background(), paths)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return streamRows(b, s.Shuffle(1, 10000))
+	})
+}
+
+// BenchmarkStreamHub streams the files from an in-process Hub over
+// loopback, through hubfs range reads.
+func BenchmarkStreamHub(b *testing.B) {
+	paths := benchData(b)
+	b.Setenv("HF_HOME", b.TempDir())
+	files := map[string][]byte{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files["data/"+filepath.Base(p)] = data
+	}
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "org/bench").Commit("main", files)
+	opts := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""),
+		hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
+	srv.ResetStats()
+	measure(b, func() int64 {
+		s, err := Open(context.Background(), []string{"hf://datasets/org/bench/data/*.parquet"}, opts)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return streamRows(b, s)
+	})
+	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
+}
+
+// batchBytes sums the Arrow buffers of a batch without dictionaries
+// (arrowio.BatchBytes trips on a typed-nil dictionary in arrow-go v18.8.0).
+func batchBytes(rec arrow.RecordBatch) int64 {
+	var n int64
+	var walk func(d arrow.ArrayData)
+	walk = func(d arrow.ArrayData) {
+		for _, buf := range d.Buffers() {
+			if buf != nil {
+				n += int64(buf.Len())
+			}
+		}
+		for _, c := range d.Children() {
+			walk(c)
+		}
+	}
+	for _, c := range rec.Columns() {
+		walk(c.Data())
+	}
+	return n
+}
