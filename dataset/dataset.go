@@ -353,7 +353,8 @@ func (d *Dataset) Row(ctx context.Context, i int64) (arrow.RecordBatch, error) {
 // Batches yields the dataset's rows in order, in batches of at most size
 // rows (size <= 0 means DefaultBatchSize). Batches never straddle two
 // source batches when rows are contiguous, so they may be smaller than
-// size. A yielded batch is borrowed until the next step; Retain keeps it.
+// size; empty batches are never yielded. A yielded batch is borrowed until
+// the next step; Retain keeps it.
 // Pending ops run on the configured worker pool; the order is the same for
 // any worker count. Iteration stops at the first error.
 func (d *Dataset) Batches(ctx context.Context, size int) iter.Seq2[arrow.RecordBatch, error] {
@@ -364,9 +365,11 @@ func (d *Dataset) Batches(ctx context.Context, size int) iter.Seq2[arrow.RecordB
 			return
 		}
 		if err := d.cfg.run(ctx, st, size, func(b arrow.RecordBatch) bool {
-			ok := yield(b, nil)
-			b.Release()
-			return ok
+			defer b.Release()
+			if b.NumRows() == 0 {
+				return true // a window a filter emptied
+			}
+			return yield(b, nil)
 		}); err != nil {
 			yield(nil, err)
 		}

@@ -251,3 +251,27 @@ func dataBytes(d arrow.ArrayData) int64 {
 	}
 	return n
 }
+
+// Export writes every split into dir as "{split}-00000-of-0000N" shard
+// files (the Hub's data/ layout), sharded as opts says (one file per split
+// by default). opts.Split and opts.Template's {split} take each split's
+// name. It returns the paths written, split by split in Names order.
+func (s Splits) Export(ctx context.Context, dir string, opts ExportOptions) ([]string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	var all []string
+	for _, name := range s.Names() {
+		o := opts
+		o.Split = name
+		paths, err := s[name].exportShards(ctx, dir, o)
+		if err != nil {
+			for _, p := range all {
+				os.Remove(p)
+			}
+			return nil, fmt.Errorf("split %s: %w", name, err)
+		}
+		all = append(all, paths...)
+	}
+	return all, nil
+}

@@ -189,3 +189,22 @@ func TestExportStreamsFilters(t *testing.T) {
 	require.Len(t, got, 500)
 	assert.Equal(t, int64(998), got[499])
 }
+
+func TestSplitsExportRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	ds := newTestDataset(t, 100, 30)
+	train, test := ds.TrainTestSplit(ops.SplitSpec{TestCount: 10, Seed: 3})
+	dir := filepath.Join(t.TempDir(), "data")
+	paths, err := Splits{"train": train, "test": test}.Export(ctx, dir, ExportOptions{Format: "arrow", NumShards: 2})
+	require.NoError(t, err)
+	var names []string
+	for _, p := range paths {
+		names = append(names, filepath.Base(p))
+	}
+	assert.Equal(t, []string{"train-00000-of-00002.arrow", "train-00001-of-00002.arrow",
+		"test-00000-of-00002.arrow", "test-00001-of-00002.arrow"}, names)
+	back, err := Load(ctx, []string{dir}, WithCacheDir(t.TempDir()))
+	require.NoError(t, err)
+	assert.Equal(t, ids(t, train, 0), ids(t, back["train"], 0))
+	assert.Equal(t, ids(t, test, 0), ids(t, back["test"], 0))
+}

@@ -65,6 +65,9 @@ func (d *Dataset) materialize(ctx context.Context, st *state) (*source, error) {
 	return src, nil
 }
 
+// writeBatchRows is the batch size cache files are written with, at least.
+const writeBatchRows = arrowio.DefaultBatchSize
+
 // openEntry maps the data files of a held entry. The source owns h: its
 // lock is dropped when the source is collected. Uncached (temporary)
 // entries are deleted then.
@@ -129,9 +132,11 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 
 // writeState streams st through its pending ops into a new Arrow IPC file
 // at path (written under a temporary name, renamed when complete) and
-// returns the row count. Small output batches (after filters) are
-// coalesced up to the batch size.
+// returns the row count. Output batches smaller than half of
+// writeBatchRows (windows of a map, survivors of a filter) are coalesced:
+// fewer, larger batches make the file faster to open and to scan.
 func (c *config) writeState(ctx context.Context, st *state, path string) (int64, error) {
+	target := int64(max(c.batchSize, writeBatchRows))
 	var w arrowio.Writer
 	var rows int64
 	var pend []arrow.RecordBatch
@@ -179,7 +184,7 @@ func (c *config) writeState(ctx context.Context, st *state, path string) (int64,
 			return false
 		}
 		rows += b.NumRows()
-		if b.NumRows() >= int64(c.batchSize)/2 {
+		if b.NumRows() >= target/2 {
 			if werr = flush(); werr == nil {
 				werr = w.Write(b)
 			}
@@ -188,7 +193,7 @@ func (c *config) writeState(ctx context.Context, st *state, path string) (int64,
 		}
 		pend = append(pend, b)
 		pendRows += b.NumRows()
-		if pendRows >= int64(c.batchSize)/2 {
+		if pendRows >= target/2 {
 			werr = flush()
 		}
 		return werr == nil && ctx.Err() == nil
