@@ -7,12 +7,19 @@ import (
 )
 
 var synthWords = []string{"the", "model", "dataset", "arrow", "quiver", "token", "über", "naïve", "café",
-	"日本語", "données", "Ελληνικά", "training", "batch", "shard", "\"quoted\"", "back\\slash", "tab\there", "emoji🙂"}
+	"日本語", "données", "Ελληνικά", "training", "batch", "shard", "emoji🙂", "\"quoted\"", "back\\slash", "tab\there", "new\nline"}
 
 // synthJSONL generates n lines of a realistic text dataset: ids, 50–2000
 // character texts with some non-ASCII and escapes, labels, floats with some
 // nulls, a list of strings, a nested struct and a 16-float embedding.
 func synthJSONL(n int, seed uint64) []byte {
+	return synthJSONLWords(n, seed, synthWords)
+}
+
+// synthPlainWords leaves out the words that need JSON escapes.
+var synthPlainWords = synthWords[:len(synthWords)-4]
+
+func synthJSONLWords(n int, seed uint64, words []string) []byte {
 	rng := rand.New(rand.NewPCG(seed, 42))
 	var b bytes.Buffer
 	var text []byte
@@ -25,7 +32,7 @@ func synthJSONL(n int, seed uint64) []byte {
 			if len(text) > 0 {
 				text = append(text, ' ')
 			}
-			text = append(text, synthWords[rng.IntN(len(synthWords))]...)
+			text = append(text, words[rng.IntN(len(words))]...)
 		}
 		b.Write(appendJSONString(nil, string(text)))
 		b.WriteString(`,"label":"`)
