@@ -233,9 +233,9 @@ func TestParquetWriterSettings(t *testing.T) {
 		assert.ErrorIs(t, err, ErrUnsupported)
 	})
 
-	t.Run("root required, read by parquet-go", func(t *testing.T) {
+	t.Run("root required, offsets right, read by parquet-go", func(t *testing.T) {
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone))
+		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(60))
 		require.NoError(t, err)
 		require.NoError(t, w.Write(batch))
 		require.NoError(t, w.Close())
@@ -246,6 +246,30 @@ func TestParquetWriterSettings(t *testing.T) {
 		assert.True(t, ok, "root repetition set")
 		assert.Equal(t, format.Required, rep)
 		assert.EqualValues(t, 200, f.NumRows())
+		// An independent reader walks every page of every row group of the
+		// stitched file: a wrong offset would fail here.
+		require.Len(t, f.RowGroups(), 4)
+		var ids []int64
+		for _, rg := range f.RowGroups() {
+			pages := rg.ColumnChunks()[0].Pages()
+			for {
+				p, err := pages.ReadPage()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				vals := make([]pgo.Value, p.NumValues())
+				n, _ := p.Values().ReadValues(vals)
+				for _, v := range vals[:n] {
+					ids = append(ids, v.Int64())
+				}
+			}
+			require.NoError(t, pages.Close())
+		}
+		require.Len(t, ids, 200)
+		for i, id := range ids {
+			require.EqualValues(t, i, id)
+		}
 	})
 
 	t.Run("dictionary only for low cardinality", func(t *testing.T) {
