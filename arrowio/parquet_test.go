@@ -220,8 +220,16 @@ func TestParquetWriterSettings(t *testing.T) {
 					assert.Equal(t, tc.want, c.Codec, c.Path)
 				}
 			}
+			assert.Contains(t, r.CreatedBy(), "quiver")
+			assert.Contains(t, r.KeyValueMetadata(), "ARROW:schema")
+			g := r.RowGroups()[0]
+			assert.EqualValues(t, 200, g.NumRows)
+			assert.Positive(t, g.TotalByteSize)
+			assert.Positive(t, g.CompressedSize)
 			// the id column has statistics
-			id := r.RowGroups()[0].Columns[0]
+			id := g.Columns[0]
+			assert.Equal(t, "id", id.Path)
+			assert.Equal(t, "INT64", id.PhysicalType)
 			require.NotNil(t, id.Stats)
 			assert.Equal(t, int64(0), id.Stats.Min)
 			assert.Equal(t, int64(199), id.Stats.Max)
