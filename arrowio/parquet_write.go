@@ -27,9 +27,13 @@ import (
 // ParquetRowGroupBytes caps the Arrow (decoded) bytes of one row group the
 // Parquet writer builds, in addition to WriteConfig.RowGroupSize rows. Row
 // groups are the unit the writer encodes in parallel, so a cap in bytes
-// keeps wide rows (long texts, embeddings) from collapsing a file into a
-// single row group that one core must encode alone.
-const ParquetRowGroupBytes = 64 << 20
+// keeps wide rows (long texts, embeddings) from collapsing a file into one
+// or two row groups that a single core must encode while the others idle,
+// and bounds the writer's memory to about (GOMAXPROCS+1) times this size.
+// Parquet compresses page by page (1 MiB pages), so smaller row groups cost
+// little in file size; DuckDB uses row groups of a similar size (122,880
+// rows).
+const ParquetRowGroupBytes = 32 << 20
 
 // parquetDictMaxRatio: a column whose sampled distinct/values ratio exceeds
 // this is written without dictionary encoding, which costs time and saves
