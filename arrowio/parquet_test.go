@@ -220,8 +220,16 @@ func TestParquetWriterSettings(t *testing.T) {
 					assert.Equal(t, tc.want, c.Codec, c.Path)
 				}
 			}
+			assert.Contains(t, r.CreatedBy(), "quiver")
+			assert.Contains(t, r.KeyValueMetadata(), "ARROW:schema")
+			g := r.RowGroups()[0]
+			assert.EqualValues(t, 200, g.NumRows)
+			assert.Positive(t, g.TotalByteSize)
+			assert.Positive(t, g.CompressedSize)
 			// the id column has statistics
-			id := r.RowGroups()[0].Columns[0]
+			id := g.Columns[0]
+			assert.Equal(t, "id", id.Path)
+			assert.Equal(t, "INT64", id.PhysicalType)
 			require.NotNil(t, id.Stats)
 			assert.Equal(t, int64(0), id.Stats.Min)
 			assert.Equal(t, int64(199), id.Stats.Max)
@@ -233,9 +241,9 @@ func TestParquetWriterSettings(t *testing.T) {
 		assert.ErrorIs(t, err, ErrUnsupported)
 	})
 
-	t.Run("root required, read by parquet-go", func(t *testing.T) {
+	t.Run("root required, offsets right, read by parquet-go", func(t *testing.T) {
 		var buf bytes.Buffer
-		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone))
+		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(60))
 		require.NoError(t, err)
 		require.NoError(t, w.Write(batch))
 		require.NoError(t, w.Close())
@@ -246,6 +254,30 @@ func TestParquetWriterSettings(t *testing.T) {
 		assert.True(t, ok, "root repetition set")
 		assert.Equal(t, format.Required, rep)
 		assert.EqualValues(t, 200, f.NumRows())
+		// An independent reader walks every page of every row group of the
+		// stitched file: a wrong offset would fail here.
+		require.Len(t, f.RowGroups(), 4)
+		var ids []int64
+		for _, rg := range f.RowGroups() {
+			pages := rg.ColumnChunks()[0].Pages()
+			for {
+				p, err := pages.ReadPage()
+				if err == io.EOF {
+					break
+				}
+				require.NoError(t, err)
+				vals := make([]pgo.Value, p.NumValues())
+				n, _ := p.Values().ReadValues(vals)
+				for _, v := range vals[:n] {
+					ids = append(ids, v.Int64())
+				}
+			}
+			require.NoError(t, pages.Close())
+		}
+		require.Len(t, ids, 200)
+		for i, id := range ids {
+			require.EqualValues(t, i, id)
+		}
 	})
 
 	t.Run("dictionary only for low cardinality", func(t *testing.T) {
