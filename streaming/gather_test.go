@@ -20,17 +20,17 @@ import (
 func TestGatherColumnMatchesTake(t *testing.T) {
 	mem := checkedMem(t)
 	cases := map[string]string{
-		"int64":        `[1, null, 3, 4, 5, 6, 7, 8, 9, 10]`,
-		"float32":      `[1.5, 2.5, null, 4, 5, 6, 7, 8, 9, 10]`,
-		"int8":         `[1, 2, 3, -4, 5, null, 7, 8, 9, 10]`,
-		"int16":        `[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]`,
-		"utf8":         `["a", "bb", null, "", "dddd", "e", "ffffff", "g", "h", "i"]`,
-		"large_utf8":   `["a", "bb", null, "", "dddd", "e", "ffffff", "g", "h", "i"]`,
-		"binary":       `["YQ==", "YmI=", null, "", "ZA==", "ZQ==", "Zg==", "Zw==", "aA==", "aQ=="]`,
-		"bool":         `[true, false, null, true, true, false, true, false, true, true]`,
-		"date32":       `[1, 2, 3, 4, 5, 6, 7, null, 9, 10]`,
-		"list<int32>":  `[[1], [2, 3], null, [], [4], [5], [6], [7], [8], [9]]`,
-		"fixed16":      `["AAAAAAAAAAAAAAAAAAAAAA==", null, "AQEBAQEBAQEBAQEBAQEBAQ==", "AgICAgICAgICAgICAgICAg==", "AwMDAwMDAwMDAwMDAwMDAw==", "BAQEBAQEBAQEBAQEBAQEBA==", "BQUFBQUFBQUFBQUFBQUFBQ==", "BgYGBgYGBgYGBgYGBgYGBg==", "BwcHBwcHBwcHBwcHBwcHBw==", "CAgICAgICAgICAgICAgICA=="]`,
+		"int64":       `[1, null, 3, 4, 5, 6, 7, 8, 9, 10]`,
+		"float32":     `[1.5, 2.5, null, 4, 5, 6, 7, 8, 9, 10]`,
+		"int8":        `[1, 2, 3, -4, 5, null, 7, 8, 9, 10]`,
+		"int16":       `[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]`,
+		"utf8":        `["a", "bb", null, "", "dddd", "e", "ffffff", "g", "h", "i"]`,
+		"large_utf8":  `["a", "bb", null, "", "dddd", "e", "ffffff", "g", "h", "i"]`,
+		"binary":      `["YQ==", "YmI=", null, "", "ZA==", "ZQ==", "Zg==", "Zw==", "aA==", "aQ=="]`,
+		"bool":        `[true, false, null, true, true, false, true, false, true, true]`,
+		"date32":      `[1, 2, 3, 4, 5, 6, 7, null, 9, 10]`,
+		"list<int32>": `[[1], [2, 3], null, [], [4], [5], [6], [7], [8], [9]]`,
+		"fixed16":     `["AAAAAAAAAAAAAAAAAAAAAA==", null, "AQEBAQEBAQEBAQEBAQEBAQ==", "AgICAgICAgICAgICAgICAg==", "AwMDAwMDAwMDAwMDAwMDAw==", "BAQEBAQEBAQEBAQEBAQEBA==", "BQUFBQUFBQUFBQUFBQUFBQ==", "BgYGBgYGBgYGBgYGBgYGBg==", "BwcHBwcHBwcHBwcHBwcHBw==", "CAgICAgICAgICAgICAgICA=="]`,
 	}
 	types := map[string]arrow.DataType{
 		"int64": arrow.PrimitiveTypes.Int64, "float32": arrow.PrimitiveTypes.Float32, "int8": arrow.PrimitiveTypes.Int8,
