@@ -100,6 +100,7 @@ func gatherColumn(ctx context.Context, col arrow.Array, offs []int64, mem memory
 	if col.NullN() > 0 {
 		valid := alloc(mem, int(bitutil.BytesForBits(int64(n))))
 		vb := valid.Bytes()
+		clear(vb)
 		for i, o := range offs {
 			if col.IsValid(int(o)) {
 				bitutil.SetBit(vb, i)
@@ -125,11 +126,10 @@ func gatherWords[T any](dst, src []T, offs []int64) {
 	}
 }
 
-// alloc returns a zero-filled buffer of n bytes from mem.
+// alloc returns a buffer of n bytes from mem, to be written whole.
 func alloc(mem memory.Allocator, n int) *memory.Buffer {
 	b := memory.NewResizableBuffer(mem)
 	b.Resize(n)
-	clear(b.Bytes())
 	return b
 }
 
