@@ -10,6 +10,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/afero"
 )
 
@@ -29,10 +30,19 @@ var ErrClosed = errors.New("arrowio: file already closed")
 // are still mapped, but their compressed buffers are decompressed into
 // memory from the configured allocator.
 //
-// Files with dictionary-encoded fields are read by copying instead, because
-// arrow-go v18.8.0's mapped reader cannot handle dictionaries (it panics);
-// Mapped reports false for them. Other filesystems are read through
-// ReadAt, copying each batch into allocator memory.
+// Files with dictionary-encoded fields are mapped too. arrow-go v18.8.0's
+// mapped file reader cannot handle dictionaries (it panics on open), so for
+// them each BatchAt replays the schema, the dictionaries and the wanted
+// batch from the mapping through arrow-go's stream decoder: still zero-copy,
+// but every call decodes the dictionaries again. Other filesystems are
+// read through ReadAt, copying each batch into allocator memory.
+//
+// Damaged files yield errors, not panics: metadata is checked before
+// arrow-go decodes it, and a compressed buffer may not claim more than
+// max(1 GiB, 1024 times its compressed size) uncompressed. A mapped file
+// must not be truncated or rewritten in place while mapped: touching the
+// missing pages would crash the process (SIGBUS), which Go cannot recover.
+// Quiver's own writers replace files by rename, which is safe.
 //
 // An ArrowFile is safe for concurrent use.
 type ArrowFile struct {
@@ -44,7 +54,17 @@ type ArrowFile struct {
 	rows       []int64 // per batch
 	total      int64
 	compressed bool // some batch has compressed buffers
-	copied     bool // mapped, but read by copying (dictionary fields)
+
+	// Dictionary files on a mapping are decoded from these messages
+	// instead of by rd (nil then).
+	viaMessages bool
+	dictOffs    []int64
+	batchOffs   []int64
+	alloc       memory.Allocator
+
+	src    io.ReaderAt // the file's bytes, for checks before decoding
+	size   int64
+	blocks []ipcBlock
 
 	mu     sync.RWMutex // Close (write) against BatchAt (read)
 	closed bool
@@ -93,23 +113,18 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		return []ipc.Option{ipc.WithAllocator(cfg.Allocator), ipc.WithBodySizeLimit(lim), ipc.WithMetadataSizeLimit(lim)}
 	}
 
-	af = &ArrowFile{path: path}
-	var src io.ReaderAt
-	if osf := osFileOf(f); osf != nil && !cfg.NoMmap && mmapSupported && size > 0 {
-		data, merr := mmapFile(osf, size)
-		if merr == nil {
-			af.m = newMapping(data)
-			src = bytes.NewReader(data)
-			_ = f.Close() // the mapping outlives the descriptor
+	af = &ArrowFile{path: path, alloc: cfg.Allocator}
+	// Headers are read through the file, not the mapping: a few pread calls
+	// cost less than faulting in one page per batch header.
+	la := &lockedFile{f: f, size: size}
+	src := io.ReaderAt(la)
+	if osf := osFileOf(f); osf != nil {
+		la.noLock = true // os.File.ReadAt is safe for concurrent use
+		if !cfg.NoMmap && mmapSupported && size > 0 {
+			if data, merr := mmapFile(osf, size); merr == nil {
+				af.m = newMapping(data)
+			}
 		}
-	}
-	if af.m == nil {
-		la := &lockedFile{f: f, size: size}
-		if osFileOf(f) != nil {
-			la.noLock = true // os.File.ReadAt is safe for concurrent use
-		}
-		src = la
-		af.file = f
 	}
 	fail := func(e error) (*ArrowFile, error) {
 		if af.m != nil {
@@ -119,13 +134,37 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 		return nil, e
 	}
 
-	blocks, _, err := readFooter(src, size)
+	blocks, dicts, err := readFooter(src, size)
 	if err != nil {
 		return fail(corrupt(err))
 	}
 	facts, err := readBatchFacts(src, path, size, blocks)
 	if err != nil {
 		return fail(err)
+	}
+	// Check dictionary messages too, before arrow-go reads them.
+	if _, err := readBatchFacts(src, path, size, dicts); err != nil {
+		if pe, ok := errors.AsType[*PosError](err); ok {
+			err = corrupt(fmt.Errorf("dictionary %d: %v", pe.Batch, pe.Err))
+		}
+		return fail(err)
+	}
+	for _, b := range dicts {
+		if err := checkBlockBody(src, b); err != nil {
+			return fail(corrupt(fmt.Errorf("dictionary: %v", err)))
+		}
+	}
+	af.src, af.size, af.blocks = src, size, blocks
+	if af.m != nil {
+		af.src = bytes.NewReader(af.m.data)
+		_ = f.Close() // the mapping outlives the descriptor
+	} else {
+		af.file = f
+	}
+	for i, f := range facts {
+		if f.Kind != messageHeaderRecordBatch {
+			return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
+		}
 	}
 	af.rows = make([]int64, len(facts))
 	for i, fc := range facts {
@@ -137,31 +176,93 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if af.m != nil {
 		af.rd, err = newMappedReader(af.m.data, ipcOpts())
 		if errors.Is(err, errMappedDict) {
-			// Copy-read instead; the mapping still backs the reads.
-			af.rd, err = guard(func() (*ipc.FileReader, error) {
-				return ipc.NewFileReader(bytes.NewReader(af.m.data), ipcOpts()...)
-			})
-			af.copied = true
+			af.viaMessages = true
+			for _, b := range dicts {
+				af.dictOffs = append(af.dictOffs, b.Offset)
+			}
+			for _, b := range blocks {
+				af.batchOffs = append(af.batchOffs, b.Offset)
+			}
+			af.full, err = af.messagesSchema()
 		}
 	} else {
 		af.rd, err = guard(func() (*ipc.FileReader, error) {
-			return ipc.NewFileReader(src.(*lockedFile), ipcOpts()...)
+			return ipc.NewFileReader(la, ipcOpts()...)
 		})
 	}
 	if err != nil {
 		return fail(corrupt(err))
 	}
-	if af.rd.NumRecords() != len(blocks) {
-		_ = af.rd.Close()
-		return fail(corrupt(fmt.Errorf("footer lists %d batches, reader sees %d", len(blocks), af.rd.NumRecords())))
+	if af.rd != nil {
+		if af.rd.NumRecords() != len(blocks) {
+			_ = af.rd.Close()
+			return fail(corrupt(fmt.Errorf("footer lists %d batches, reader sees %d", len(blocks), af.rd.NumRecords())))
+		}
+		af.full = af.rd.Schema()
 	}
-	af.full = af.rd.Schema()
 	af.schema, af.proj, err = projectSchema(af.full, cfg.Columns)
 	if err != nil {
-		_ = af.rd.Close()
+		if af.rd != nil {
+			_ = af.rd.Close()
+		}
 		return fail(NewPosError(path, err))
 	}
 	return af, nil
+}
+
+// fileStreamStart is the offset of the schema message in the IPC file
+// format: after "ARROW1" and two bytes of padding.
+const fileStreamStart = 8
+
+// messagesSchema reads the schema message at the start of a mapped file.
+func (f *ArrowFile) messagesSchema() (*arrow.Schema, error) {
+	rd, err := guard(func() (*ipc.Reader, error) {
+		return ipc.NewReaderFromMessageReader(newMappedMessages(f.m.data, []int64{fileStreamStart}, 0), ipc.WithAllocator(f.alloc))
+	})
+	if err != nil {
+		return nil, err
+	}
+	defer rd.Release()
+	return rd.Schema(), nil
+}
+
+// messagesBatch decodes batch i of a mapped dictionary file from its
+// schema, dictionary and batch messages.
+func (f *ArrowFile) messagesBatch(i int) (arrow.RecordBatch, error) {
+	offs := make([]int64, 0, 2+len(f.dictOffs))
+	offs = append(offs, fileStreamStart)
+	offs = append(offs, f.dictOffs...)
+	offs = append(offs, f.batchOffs[i])
+	return guard(func() (arrow.RecordBatch, error) {
+		rd, err := ipc.NewReaderFromMessageReader(newMappedMessages(f.m.data, offs, 0), ipc.WithAllocator(f.alloc))
+		if err != nil {
+			return nil, err
+		}
+		defer rd.Release()
+		if !rd.Next() {
+			if err := rd.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errors.New("batch message missing")
+		}
+		rec := rd.RecordBatch()
+		rec.Retain()
+		return rec, nil
+	})
+}
+
+// checkBlockBody checks the compressed buffers of the message in block b
+// (see checkCompressedBody). Block bounds were checked at open.
+func checkBlockBody(src io.ReaderAt, b ipcBlock) error {
+	meta := make([]byte, b.MetaLength)
+	if _, err := src.ReadAt(meta, b.Offset); err != nil {
+		return err
+	}
+	fb, _, err := messagePrefix(meta, 0)
+	if err != nil || fb == nil {
+		return err
+	}
+	return checkCompressedBody(fb, src, b.Offset+int64(b.MetaLength), b.BodyLength)
 }
 
 var errMappedDict = errors.New("mapped reader cannot read dictionary fields")
@@ -238,9 +339,8 @@ func (f *ArrowFile) NumRows() int64 { return f.total }
 func (f *ArrowFile) BatchRows(i int) int64 { return f.rows[i] }
 
 // Mapped reports whether batches are zero-copy views of a memory mapping:
-// the file is mapped, none of its buffers is compressed and it has no
-// dictionary fields.
-func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed && !f.copied }
+// the file is mapped and none of its buffers is compressed.
+func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed }
 
 // BatchAt decodes batch i. The caller owns the result and must Release it;
 // it stays valid after Close. Errors are *PosError values naming the batch,
@@ -256,7 +356,18 @@ func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: ErrClosed}
 	}
-	rec, err := guard(func() (arrow.RecordBatch, error) { return f.rd.RecordBatchAt(i) })
+	if f.compressed {
+		if err := checkBlockBody(f.src, f.blocks[i]); err != nil {
+			return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+		}
+	}
+	var rec arrow.RecordBatch
+	var err error
+	if f.viaMessages {
+		rec, err = f.messagesBatch(i)
+	} else {
+		rec, err = guard(func() (arrow.RecordBatch, error) { return f.rd.RecordBatchAt(i) })
+	}
 	if err != nil {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 	}
@@ -294,7 +405,10 @@ func (f *ArrowFile) Close() error {
 		return nil
 	}
 	f.closed = true
-	err := f.rd.Close()
+	var err error
+	if f.rd != nil {
+		err = f.rd.Close()
+	}
 	if f.file != nil {
 		err = errors.Join(err, f.file.Close())
 	}

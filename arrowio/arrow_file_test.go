@@ -2,6 +2,8 @@ package arrowio
 
 import (
 	"bytes"
+	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -294,34 +296,59 @@ var dictSchema = arrow.NewSchema([]arrow.Field{
 	{Name: "label", Type: &arrow.DictionaryType{IndexType: arrow.PrimitiveTypes.Int16, ValueType: arrow.BinaryTypes.String}},
 }, nil)
 
-func makeDictBatch(mem memory.Allocator, n int) arrow.RecordBatch {
+func makeDictBatch(tb testing.TB, mem memory.Allocator, n int) arrow.RecordBatch {
 	b := array.NewRecordBuilder(mem, dictSchema)
 	defer b.Release()
 	for i := range n {
 		b.Field(0).(*array.Int32Builder).Append(int32(i))
-		require.NoError(nil, b.Field(1).(*array.BinaryDictionaryBuilder).AppendString([]string{"cat", "dog", "eel"}[i%3]))
+		require.NoError(tb, b.Field(1).(*array.BinaryDictionaryBuilder).AppendString([]string{"cat", "dog", "eel"}[i%3]))
 	}
 	return b.NewRecordBatch()
 }
 
-func TestArrowFileDictionaryNoPanic(t *testing.T) {
+// TestArrowFileDictionary covers files with dictionary fields, which
+// arrow-go's mapped reader cannot open: they must read, zero-copy where
+// mapped (dictionaries included), and keep the mapping alive after Close.
+func TestArrowFileDictionary(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.arrow")
 	w, err := Create(afero.NewOsFs(), path, dictSchema)
 	require.NoError(t, err)
-	want := makeDictBatch(memory.DefaultAllocator, 30)
+	want := makeDictBatch(t, memory.DefaultAllocator, 30)
 	defer want.Release()
+	want2 := makeDictBatch(t, memory.DefaultAllocator, 7)
+	defer want2.Release()
 	require.NoError(t, w.Write(want))
+	require.NoError(t, w.Write(want2))
 	require.NoError(t, w.Close())
 	for _, nommap := range []bool{false, true} {
 		mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 		f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap), WithAllocator(mem))
 		require.NoError(t, err)
-		require.False(t, f.Mapped())
+		require.Equal(t, !nommap && mmapSupported, f.Mapped())
+		require.Equal(t, int64(37), f.NumRows())
+		got2, err := f.BatchAt(1)
+		require.NoError(t, err)
 		got, err := f.BatchAt(0)
 		require.NoError(t, err)
-		requireBatchEqual(t, want, got)
-		got.Release()
 		require.NoError(t, f.Close())
+		// Read after Close: the mapping must still be there.
+		requireBatchEqual(t, want, got)
+		requireBatchEqual(t, want2, got2)
+		if f.Mapped() {
+			var bufs [][]byte
+			bufferAddrs(got.Column(1).Data(), &bufs)
+			bufferAddrs(got.Column(1).(*array.Dictionary).Dictionary().Data(), &bufs)
+			require.NotEmpty(t, bufs)
+			for _, b := range bufs {
+				require.True(t, f.m.contains(b), "dictionary buffer not inside the mapping")
+			}
+			require.False(t, f.m.unmapped.Load())
+		}
+		got.Release()
+		got2.Release()
+		if f.m != nil {
+			require.True(t, f.m.unmapped.Load())
+		}
 		mem.AssertSize(t, 0)
 	}
 }
@@ -392,33 +419,148 @@ func TestArrowFileConcurrentBatchAt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a.arrow")
 	sizes := []int{64, 64, 64, 64, 64, 64, 64, 64}
 	writeArrowFile(t, afero.NewOsFs(), path, FormatArrowFile, "", sizes...)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	require.NoError(t, err)
-	var wg sync.WaitGroup
-	errs := make(chan error, 64)
-	for g := range 8 {
-		wg.Go(func() {
-			for k := range 8 {
-				i := (g + k) % f.NumBatches()
-				b, err := f.BatchAt(i)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if v := b.Column(0).(*array.Int64).Value(0); v != int64(i*64) {
-					errs <- fmt.Errorf("batch %d starts at %d", i, v)
-				}
-				b.Release()
+	memfs := afero.NewMemMapFs()
+	writeArrowFile(t, memfs, "/a.arrow", FormatArrowFile, "", sizes...)
+	for _, tc := range []struct {
+		name string
+		fsys afero.Fs
+		path string
+	}{{"mapped", afero.NewOsFs(), path}, {"memfs", memfs, "/a.arrow"}} {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := OpenArrowFile(tc.fsys, tc.path)
+			require.NoError(t, err)
+			var wg sync.WaitGroup
+			errs := make(chan error, 64)
+			for g := range 8 {
+				wg.Go(func() {
+					for k := range 8 {
+						i := (g + k) % f.NumBatches()
+						b, err := f.BatchAt(i)
+						if err != nil {
+							errs <- err
+							return
+						}
+						if v := b.Column(0).(*array.Int64).Value(0); v != int64(i*64) {
+							errs <- fmt.Errorf("batch %d starts at %d", i, v)
+						}
+						b.Release()
+					}
+				})
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Error(err)
+			}
+			require.NoError(t, f.Close())
+			if f.m != nil {
+				require.True(t, f.m.unmapped.Load())
 			}
 		})
 	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Error(err)
+}
+
+// TestArrowFileLargeBatch writes one batch whose body exceeds arrow-go's
+// default 256 MiB limit; a trusted local file must still read.
+func TestArrowFileLargeBatch(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes a 272 MiB file")
 	}
-	require.NoError(t, f.Close())
-	if mmapSupported {
-		require.True(t, f.m.unmapped.Load())
+	const n = 272 << 20 / 8
+	data := make([]byte, n*8)
+	for i := 0; i < len(data); i += 4096 {
+		data[i] = byte(i >> 12)
+	}
+	schema := arrow.NewSchema([]arrow.Field{{Name: "v", Type: arrow.PrimitiveTypes.Int64}}, nil)
+	col := array.NewInt64Data(array.NewData(arrow.PrimitiveTypes.Int64, n, []*memory.Buffer{nil, memory.NewBufferBytes(data)}, nil, 0, 0))
+	rec := array.NewRecordBatch(schema, []arrow.Array{col}, n)
+	col.Release()
+	path := filepath.Join(t.TempDir(), "big.arrow")
+	w, err := Create(afero.NewOsFs(), path, schema)
+	require.NoError(t, err)
+	require.NoError(t, w.Write(rec))
+	require.NoError(t, w.Close())
+	rec.Release()
+	for _, nommap := range []bool{false, true} {
+		f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap))
+		require.NoError(t, err)
+		got, err := f.BatchAt(0)
+		require.NoError(t, err)
+		require.Equal(t, int64(n), got.NumRows())
+		require.Equal(t, int64(data[4096*9]), got.Column(0).(*array.Int64).Value(4096*9/8)&0xff)
+		got.Release()
+		require.NoError(t, f.Close())
+	}
+}
+
+// patchUncompressedSize rewrites the uncompressed-size prefix of the first
+// compressed buffer of the first record batch message in data, found by
+// walking messages from start.
+func patchUncompressedSize(t *testing.T, data []byte, start int64, size uint64) {
+	t.Helper()
+	off := start
+	for {
+		fb, end, err := messagePrefix(data, off)
+		require.NoError(t, err)
+		require.NotNil(t, fb, "no record batch found")
+		info, err := parseMessage(fb)
+		require.NoError(t, err)
+		if info.Kind == messageHeaderRecordBatch {
+			msg, _ := fbRoot(fb)
+			rb, _, _ := msg.table(2)
+			n, at, err := rb.vector(2, 16)
+			require.NoError(t, err)
+			for k := range n {
+				e := rb.buf[at+16*k:]
+				bo := int64(binary.LittleEndian.Uint64(e))
+				bl := int64(binary.LittleEndian.Uint64(e[8:]))
+				p := data[end+bo:]
+				if bl >= 8 && int64(binary.LittleEndian.Uint64(p)) != -1 {
+					binary.LittleEndian.PutUint64(p, size)
+					return
+				}
+			}
+			t.Fatal("no compressed buffer")
+		}
+		off = end + info.BodyLen
+	}
+}
+
+// TestArrowCompressedSizeBomb checks that a compressed buffer claiming an
+// absurd uncompressed size is reported as corrupt instead of being
+// allocated (which would kill the process).
+func TestArrowCompressedSizeBomb(t *testing.T) {
+	dir := t.TempDir()
+	for _, format := range []Format{FormatArrowFile, FormatArrowStream} {
+		t.Run(format.String(), func(t *testing.T) {
+			path := filepath.Join(dir, "bomb."+format.String())
+			writeArrowFile(t, afero.NewOsFs(), path, format, "zstd", 400)
+			raw, err := os.ReadFile(path)
+			require.NoError(t, err)
+			start := int64(0)
+			if format == FormatArrowFile {
+				start = fileStreamStart
+			}
+			patchUncompressedSize(t, raw, start, 1<<40) // under Go's allocation cap: unguarded, a fatal out-of-memory
+			require.NoError(t, os.WriteFile(path, raw, 0o644))
+			for _, nommap := range []bool{false, true} {
+				if format == FormatArrowFile {
+					f, err := OpenArrowFile(afero.NewOsFs(), path, WithNoMmap(nommap))
+					require.NoError(t, err)
+					_, err = f.BatchAt(0)
+					require.ErrorIs(t, err, ErrCorrupt)
+					require.Contains(t, err.Error(), "batch 0")
+					require.NoError(t, f.Close())
+				}
+				r, err := Open(afero.NewOsFs(), path, WithNoMmap(nommap))
+				require.NoError(t, err)
+				var last error
+				for _, err := range r.Batches(context.Background()) {
+					last = err
+				}
+				require.ErrorIs(t, last, ErrCorrupt)
+				require.NoError(t, r.Close())
+			}
+		})
 	}
 }

@@ -18,7 +18,9 @@ import (
 // openArrow opens an Arrow IPC file or stream. The layout is sniffed from
 // the first bytes, whatever the extension or forced format says: files
 // begin with "ARROW1", anything else is read as a stream (Hugging Face
-// save_to_disk writes streams named *.arrow).
+// save_to_disk writes streams named *.arrow). Streams on an OS filesystem
+// are memory-mapped like files (unless WithNoMmap): their batches alias the
+// mapping and their row count is known from message headers.
 func openArrow(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 	isFile, err := sniffArrowFile(fsys, path)
 	if err != nil {
@@ -32,15 +34,35 @@ func openArrow(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 		return &arrowFileReader{f: af, batchSize: cfg.BatchSize}, nil
 	}
 	r := &arrowStreamReader{fsys: fsys, path: path, cfg: cfg}
-	// Read the schema now so Schema answers without a scan.
-	f, rd, err := r.open()
-	if err != nil {
+	if err := r.tryMap(); err != nil {
 		return nil, err
 	}
-	full := rd.Schema()
-	rd.Release()
-	_ = f.Close()
+	var full *arrow.Schema
+	if r.m != nil {
+		rd, err := guard(func() (*ipc.Reader, error) {
+			return ipc.NewReaderFromMessageReader(newMappedMessages(r.m.data, nil, 0), ipc.WithAllocator(cfg.Allocator))
+		})
+		if err != nil {
+			r.m.release()
+			return nil, r.corrupt(-1, fmt.Errorf("stream schema: %v", err))
+		}
+		full = rd.Schema()
+		rd.Release()
+		if _, rows, err := streamFacts(r.m.data, 0); err == nil {
+			r.rows, r.rowsKnown = rows, true
+		}
+	} else {
+		// Read the schema now so Schema answers without a scan.
+		f, rd, err := r.open()
+		if err != nil {
+			return nil, err
+		}
+		full = rd.Schema()
+		rd.Release()
+		_ = f.Close()
+	}
 	if r.schema, r.proj, err = projectSchema(full, cfg.Columns); err != nil {
+		_ = r.Close()
 		return nil, NewPosError(path, err)
 	}
 	return r, nil
@@ -116,39 +138,79 @@ func (r *arrowFileReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBat
 }
 
 // arrowStreamReader is the Reader over an IPC stream. Each Batches call
-// reads the file from the start through a buffered reader; batches are
-// copied into allocator memory.
+// reads from the start: over the mapping when the file is mapped (batches
+// alias it), else through a buffered reader that copies batches into
+// allocator memory.
 type arrowStreamReader struct {
-	fsys   afero.Fs
-	path   string
-	cfg    ReadConfig
-	schema *arrow.Schema
-	proj   []int
+	fsys      afero.Fs
+	path      string
+	cfg       ReadConfig
+	schema    *arrow.Schema
+	proj      []int
+	m         *mapping // nil unless mapped
+	rows      int64
+	rowsKnown bool
+	closed    bool
 }
 
 func (r *arrowStreamReader) Path() string           { return r.path }
 func (r *arrowStreamReader) Format() Format         { return FormatArrowStream }
 func (r *arrowStreamReader) Schema() *arrow.Schema  { return r.schema }
-func (r *arrowStreamReader) NumRows() (int64, bool) { return 0, false }
-func (r *arrowStreamReader) Close() error           { return nil }
+func (r *arrowStreamReader) NumRows() (int64, bool) { return r.rows, r.rowsKnown }
+
+// Close drops the reader's reference to the mapping; batches retained by
+// the caller stay valid. It is idempotent.
+func (r *arrowStreamReader) Close() error {
+	if !r.closed && r.m != nil {
+		r.m.release()
+	}
+	r.closed = true
+	return nil
+}
 
 func (r *arrowStreamReader) corrupt(batch int, err error) error {
 	return &PosError{Path: r.path, RowGroup: -1, Batch: batch, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 }
 
+// tryMap maps the file when it is an OS file and mapping is allowed.
+func (r *arrowStreamReader) tryMap() error {
+	if r.cfg.NoMmap || !mmapSupported {
+		return nil
+	}
+	f, err := r.fsys.Open(r.path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	osf := osFileOf(f)
+	if osf == nil {
+		return nil
+	}
+	st, err := osf.Stat()
+	if err != nil || st.Size() == 0 {
+		return nil // the copying path reports what is wrong
+	}
+	if data, err := mmapFile(osf, st.Size()); err == nil {
+		r.m = newMapping(data)
+	}
+	return nil
+}
+
 // open opens the file and an IPC stream reader positioned after the schema.
+// Message sizes are bounded by the file size, so a damaged length cannot
+// make the reader allocate more than the file holds.
 func (r *arrowStreamReader) open() (afero.File, *ipc.Reader, error) {
 	f, err := r.fsys.Open(r.path)
 	if err != nil {
 		return nil, nil, err
 	}
-	lim := int64(0) // no limit when the size is unknown
+	limit := int64(1) << 32 // when the size is unknown
 	if st, err := f.Stat(); err == nil {
-		lim = max(st.Size(), 1)
+		limit = st.Size()
 	}
 	rd, err := guard(func() (*ipc.Reader, error) {
-		return ipc.NewReader(bufio.NewReaderSize(f, 1<<20), ipc.WithAllocator(r.cfg.Allocator),
-			ipc.WithBodySizeLimit(lim), ipc.WithMetadataSizeLimit(lim))
+		mr := newStreamMessages(bufio.NewReaderSize(f, 1<<20), r.cfg.Allocator, limit)
+		return ipc.NewReaderFromMessageReader(mr, ipc.WithAllocator(r.cfg.Allocator))
 	})
 	if err != nil {
 		_ = f.Close()
@@ -159,12 +221,30 @@ func (r *arrowStreamReader) open() (afero.File, *ipc.Reader, error) {
 
 func (r *arrowStreamReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, error] {
 	return func(yield func(arrow.RecordBatch, error) bool) {
-		f, rd, err := r.open()
-		if err != nil {
-			yield(nil, err)
-			return
+		var rd *ipc.Reader
+		if r.m != nil {
+			if r.closed || !r.m.tryAcquire() {
+				yield(nil, &PosError{Path: r.path, RowGroup: -1, Batch: -1, Err: ErrClosed})
+				return
+			}
+			defer r.m.release()
+			var err error
+			rd, err = guard(func() (*ipc.Reader, error) {
+				return ipc.NewReaderFromMessageReader(newMappedMessages(r.m.data, nil, 0), ipc.WithAllocator(r.cfg.Allocator))
+			})
+			if err != nil {
+				yield(nil, r.corrupt(-1, err))
+				return
+			}
+		} else {
+			f, frd, err := r.open()
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer f.Close()
+			rd = frd
 		}
-		defer f.Close()
 		defer rd.Release()
 		for i := 0; ; i++ {
 			if err := ctx.Err(); err != nil {
@@ -189,6 +269,11 @@ func (r *arrowStreamReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordB
 				p := array.NewRecordBatch(r.schema, cols, rec.NumRows())
 				rec.Release()
 				rec = p
+			}
+			if r.m != nil {
+				out := r.m.rebindBatch(rec)
+				rec.Release()
+				rec = out
 			}
 			more := yieldSlices(rec, r.cfg.BatchSize, yield)
 			rec.Release()

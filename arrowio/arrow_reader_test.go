@@ -3,10 +3,12 @@ package arrowio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/afero"
@@ -41,18 +43,21 @@ func TestOpenArrowSniffsLayout(t *testing.T) {
 
 	cases := []struct {
 		file     string
+		nommap   bool
 		format   Format
 		rows     int64
 		rowsKnow bool
 	}{
-		{"data-00000-of-00001.arrow", FormatArrowStream, 0, false},
-		{"f.stream", FormatArrowFile, 130, true},
+		// Mapped streams count rows from message headers.
+		{"data-00000-of-00001.arrow", false, FormatArrowStream, 130, mmapSupported},
+		{"data-00000-of-00001.arrow", true, FormatArrowStream, 0, false},
+		{"f.stream", false, FormatArrowFile, 130, true},
 	}
 	for _, tc := range cases {
-		t.Run(tc.file, func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s/nommap=%v", tc.file, tc.nommap), func(t *testing.T) {
 			mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 			defer mem.AssertSize(t, 0)
-			r, err := Open(osfs, filepath.Join(dir, tc.file), WithBatchSize(40), WithAllocator(mem))
+			r, err := Open(osfs, filepath.Join(dir, tc.file), WithBatchSize(40), WithAllocator(mem), WithNoMmap(tc.nommap))
 			require.NoError(t, err)
 			require.Equal(t, tc.format, r.Format())
 			n, ok := r.NumRows()
@@ -157,4 +162,45 @@ func TestOpenArrowNonOSFs(t *testing.T) {
 		require.Equal(t, []int64{70}, collectIDs(t, r))
 		require.NoError(t, r.Close())
 	}
+}
+
+// TestOpenArrowStreamMapped checks that batches of a mapped stream alias
+// the mapping and outlive the reader.
+func TestOpenArrowStreamMapped(t *testing.T) {
+	if !mmapSupported {
+		t.Skip("no mmap here")
+	}
+	path := filepath.Join(t.TempDir(), "s.arrows")
+	writeArrowFile(t, afero.NewOsFs(), path, FormatArrowStream, "", 20, 30)
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	r, err := Open(afero.NewOsFs(), path, WithAllocator(mem), WithColumns("text", "id"))
+	require.NoError(t, err)
+	m := r.(*arrowStreamReader).m
+	require.NotNil(t, m)
+	var kept []arrow.RecordBatch
+	for rec, err := range r.Batches(context.Background()) {
+		require.NoError(t, err)
+		var bufs [][]byte
+		for _, c := range rec.Columns() {
+			bufferAddrs(c.Data(), &bufs)
+		}
+		for _, b := range bufs {
+			require.True(t, m.contains(b))
+		}
+		rec.Retain()
+		kept = append(kept, rec)
+	}
+	require.NoError(t, r.Close())
+	for _, err := range r.Batches(context.Background()) {
+		require.ErrorIs(t, err, ErrClosed)
+	}
+	require.False(t, m.unmapped.Load())
+	require.Len(t, kept, 2)
+	require.Equal(t, int64(29), kept[1].Column(1).(*array.Int64).Value(9))
+	require.Equal(t, "row 48 says \"héllo\"", kept[1].Column(0).(*array.String).Value(28))
+	for _, k := range kept {
+		k.Release()
+	}
+	require.True(t, m.unmapped.Load())
 }

@@ -205,14 +205,20 @@ func openCSV(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 			proj[i] = i
 		}
 	}
+	r.schema = schema
+	r.srcCol = make([]int, len(proj))
+	if cfg.Schema == nil {
+		// Inferred fields are the header columns, in order (duplicate
+		// names included).
+		copy(r.srcCol, proj)
+		return r, nil
+	}
 	byName := make(map[string]int, len(src.header))
 	for i, h := range src.header {
 		if _, dup := byName[h]; !dup {
 			byName[h] = i
 		}
 	}
-	r.schema = schema
-	r.srcCol = make([]int, len(proj))
 	for i, p := range proj {
 		c, ok := byName[full.Field(p).Name]
 		if !ok {

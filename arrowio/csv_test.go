@@ -99,6 +99,12 @@ func TestCSVInference(t *testing.T) {
 			rows:  [][]string{{"1", "2"}, {"3", "4"}},
 		},
 		{
+			name:  "duplicate header names",
+			in:    "a,a\n1,x\n",
+			types: []string{"a:int64", "a:utf8"},
+			rows:  [][]string{{"1", "x"}},
+		},
+		{
 			name:  "projection",
 			in:    "a,b,c\n1,x,2\n",
 			opts:  []ReadOption{WithColumns("c", "a")},

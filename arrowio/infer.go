@@ -272,6 +272,9 @@ func inferSchema(r io.Reader, path string, cfg ReadConfig, chunkSize int) (*arro
 	in := &inferer{mixed: cfg.Mixed}
 	in.root.kind = kindObject
 	limit := int64(cfg.InferRows)
+	if limit == 0 {
+		limit = 1000 // the documented default, for configs not built by NewReadConfig
+	}
 	var rows int64
 	ck := newChunker(r, chunkSize)
 	var buf []byte

@@ -15,7 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-var update = flag.Bool("update", false, "rewrite golden files and the FuzzIPCOpen seed corpus")
+var update = flag.Bool("update", false, "rewrite golden files under testdata and the FuzzIPCOpen seed corpus")
 
 // ipcSeedFiles returns small valid IPC inputs and damaged variants.
 func ipcSeedFiles(t testing.TB) map[string][]byte {
@@ -31,7 +31,7 @@ func ipcSeedFiles(t testing.TB) map[string][]byte {
 	}
 	small := makeBatch(memory.DefaultAllocator, 0, 3)
 	defer small.Release()
-	dict := makeDictBatch(memory.DefaultAllocator, 4)
+	dict := makeDictBatch(t, memory.DefaultAllocator, 4)
 	defer dict.Release()
 	seeds := map[string][]byte{
 		"file":        enc(FormatArrowFile, testSchema, small, small),

@@ -38,6 +38,12 @@ import (
 // batches hold at most BatchSize rows and often fewer. At most about
 // 2×Workers chunks are in memory at once.
 //
+// Files written by Create or NewWriter in the JSON Lines format read back
+// to equal batches given the same schema: the writer emits every field of
+// every row (null included), timestamps and dates as ISO-8601 strings,
+// binary as base64, decimals as exact decimal strings, and NaN and ±Inf as
+// null.
+//
 // A JSONLReader is not safe for concurrent use; Close it when done.
 type JSONLReader struct {
 	fsys      afero.Fs

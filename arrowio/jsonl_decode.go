@@ -162,6 +162,21 @@ func copyBuffer(mem memory.Allocator, p []byte) *memory.Buffer {
 	return buf
 }
 
+// takeBuffer turns the contents of *p into a buffer and leaves *p empty.
+// With Go's allocator, whose memory is garbage collected anyway, the slice
+// itself becomes the buffer (saving a copy) and *p gets a fresh one of the
+// same capacity; any other allocator gets a copy in its own memory.
+func takeBuffer[T any](mem memory.Allocator, p *[]T) *memory.Buffer {
+	if _, ok := mem.(*memory.GoAllocator); ok && len(*p) > 0 {
+		b := memory.NewBufferBytes(sliceBytes(*p))
+		*p = make([]T, 0, cap(*p))
+		return b
+	}
+	b := copyBuffer(mem, sliceBytes(*p))
+	*p = (*p)[:0]
+	return b
+}
+
 // sliceBytes views a slice of fixed-size values as bytes.
 func sliceBytes[T any](v []T) []byte {
 	if len(v) == 0 {
@@ -226,9 +241,8 @@ func (c *fixedCol[T]) truncate(n int) {
 func (c *fixedCol[T]) build(mem memory.Allocator) arrow.ArrayData {
 	n := len(c.vals)
 	vb, nulls := c.valid.validityBuffer(mem)
-	d := newData(c.dt, n, []*memory.Buffer{vb, copyBuffer(mem, sliceBytes(c.vals))}, nil, nulls)
+	d := newData(c.dt, n, []*memory.Buffer{vb, takeBuffer(mem, &c.vals)}, nil, nulls)
 	c.valid.clear()
-	c.vals = c.vals[:0]
 	return d
 }
 
@@ -512,10 +526,9 @@ func (c *strCol[O]) truncate(n int) {
 func (c *strCol[O]) build(mem memory.Allocator) arrow.ArrayData {
 	n := len(c.offs) - 1
 	vb, nulls := c.valid.validityBuffer(mem)
-	d := newData(c.dt, n, []*memory.Buffer{vb, copyBuffer(mem, sliceBytes(c.offs)), copyBuffer(mem, c.data)}, nil, nulls)
+	d := newData(c.dt, n, []*memory.Buffer{vb, copyBuffer(mem, sliceBytes(c.offs)), takeBuffer(mem, &c.data)}, nil, nulls)
 	c.valid.clear()
 	c.offs = c.offs[:1]
-	c.data = c.data[:0]
 	return d
 }
 

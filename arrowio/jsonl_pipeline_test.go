@@ -56,6 +56,10 @@ func TestJSONLWorkerInvariance(t *testing.T) {
 	if rows != 600 || len(base) < 20 {
 		t.Fatalf("got %d rows in %d batches, want 600 rows in many batches", rows, len(base))
 	}
+	// The default Go allocator takes a copy-free path.
+	gob, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(2), WithBatchSize(50))
+	sameBatches(t, "go allocator", base, gob)
+	releaseBatches(gob)
 	for _, w := range []int{2, 4, 7} {
 		got, _ := readBatches(t, fsys, "d.jsonl", 16<<10, WithWorkers(w), WithBatchSize(50), WithAllocator(mem))
 		sameBatches(t, fmt.Sprintf("workers %d", w), base, got)
@@ -134,6 +138,14 @@ func TestJSONLCompressedInputs(t *testing.T) {
 	}
 	if !errors.Is(gotErr, ErrCorrupt) {
 		t.Errorf("truncated gzip: got %v, want ErrCorrupt", gotErr)
+	}
+	// Not gzip at all, and not zstd at all.
+	afero.WriteFile(fsys, "plain.jsonl.gz", data[:100], 0o644)
+	afero.WriteFile(fsys, "plain.jsonl.zst", data[:100], 0o644)
+	for _, p := range []string{"plain.jsonl.gz", "plain.jsonl.zst"} {
+		if _, err := OpenJSONL(fsys, p); !errors.Is(err, ErrCorrupt) {
+			t.Errorf("%s: got %v, want ErrCorrupt", p, err)
+		}
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
+
+	asmutf8 "github.com/segmentio/asm/utf8"
 )
 
 // scanner is a cursor over one line of JSON text.
@@ -130,10 +132,21 @@ func (s *scanner) str() ([]byte, error) {
 func (s *scanner) strSlow(start int) ([]byte, error) {
 	out := s.scratch[:0]
 	i := start
+	q := -1 // position of the next '"' at or after i, if known
 	for {
-		j := i
-		for j < len(s.buf) && s.buf[j] != '"' && s.buf[j] != '\\' {
-			j++
+		// Find the next quote or backslash with two vectorised searches;
+		// the quote position stays valid until i passes it.
+		if q < i {
+			q = bytes.IndexByte(s.buf[i:], '"')
+			if q < 0 {
+				q = len(s.buf)
+			} else {
+				q += i
+			}
+		}
+		j := q
+		if k := bytes.IndexByte(s.buf[i:q], '\\'); k >= 0 {
+			j = i + k
 		}
 		out = append(out, s.buf[i:j]...)
 		if j >= len(s.buf) {
@@ -216,7 +229,12 @@ func hex4(b []byte, i int) (rune, bool) {
 // fixUTF8 returns b unchanged when it is valid UTF-8 and otherwise a copy
 // (in dst) with each invalid byte replaced by U+FFFD, as encoding/json does.
 func fixUTF8(b, dst []byte) []byte {
-	if utf8.Valid(b) {
+	// The vectorised check pays off from a few dozen bytes on.
+	if len(b) >= 32 {
+		if asmutf8.Valid(b) {
+			return b
+		}
+	} else if utf8.Valid(b) {
 		return b
 	}
 	dst = dst[:0]

@@ -77,9 +77,11 @@ func TestJSONLWriterEncodings(t *testing.T) {
 		{"string escapes", func() arrow.Array {
 			b := array.NewStringBuilder(mem)
 			defer b.Release()
-			b.AppendValues([]string{"a\"b\\c\n\r\t\x01", "ü日本🙂", "bad\xffutf8", "sep\u2028", ""}, nil)
+			b.AppendValues([]string{"a\"b\\c\n\r\t\x01", "ü日本🙂", "bad\xffutf8", "sep\u2028", "",
+				"0123456789abcdefghijklmnopqrstuvwxyz\u2029\"é\x1f€", "0123456789abcdefghijklmnopqrstuvwxyz\xe2\x80\n\u2028"}, nil)
 			return b.NewArray()
-		}, []string{`"a\"b\\c\n\r\t\u0001"`, `"ü日本🙂"`, `"bad\ufffdutf8"`, `"sep\u2028"`, `""`}},
+		}, []string{`"a\"b\\c\n\r\t\u0001"`, `"ü日本🙂"`, `"bad\ufffdutf8"`, `"sep\u2028"`, `""`,
+			`"0123456789abcdefghijklmnopqrstuvwxyz\u2029\"é\u001f€"`, `"0123456789abcdefghijklmnopqrstuvwxyz\ufffd\ufffd\n\u2028"`}},
 		{"large string", func() arrow.Array { return fromJSON(t, mem, arrow.BinaryTypes.LargeString, `["x",null]`) }, []string{`"x"`, "null"}},
 		{"binary", func() arrow.Array { return fromJSON(t, mem, arrow.BinaryTypes.Binary, `["aGk=",""]`) }, []string{`"aGk="`, `""`}},
 		{"fixed size binary", func() arrow.Array {

@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/file"
+	"github.com/apache/arrow-go/v18/parquet/metadata"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/spf13/afero"
 )
@@ -28,11 +29,28 @@ const parquetMaxPageSize = 2 << 30
 
 // ParquetReader reads one Parquet file through pqarrow. Besides the Reader
 // methods it answers footer-only questions (row groups, column chunk
-// statistics, codecs, key-value metadata) without reading any data page.
+// statistics, codecs, key-value metadata, created_by) without reading any
+// data page.
 //
-// All reads go through the afero.File's ReadAt, one ReadAt per column chunk,
-// so remote filesystems (hubfs) are served with few range requests. A
-// ParquetReader is not safe for concurrent use; the caller must call Close.
+// All reads go through the afero.File's ReadAt, one ReadAt per column chunk
+// (arrow-go's BufferedStreamEnabled stays false), so remote filesystems
+// (hubfs) are served with few range requests; on files that are not an
+// *os.File the ReadAt calls are serialised, because afero's in-memory file
+// is not safe for concurrent ReadAt.
+//
+// Batches never span row groups. Top-level columns are decoded in parallel
+// on up to ReadConfig.Workers goroutines (default GOMAXPROCS); panics inside
+// arrow-go are recovered and reported as ErrCorrupt.
+//
+// Beyond plain pqarrow it reads: the legacy LZ4 codec in Hadoop, raw-block
+// and frame framing; empty compressed data pages; pages up to 2 GiB;
+// columns with logical types it does not know (as their physical type);
+// MAPs with optional keys (as list<struct<key, value>>); top-level INT96
+// timestamps (as timestamp[us], see parquet_int96.go); legacy two-level
+// lists. Encrypted files fail with an error wrapping ErrUnsupported.
+//
+// A ParquetReader is not safe for concurrent use; the caller must call
+// Close.
 type ParquetReader struct {
 	path string
 	cfg  ReadConfig
@@ -47,6 +65,7 @@ type ParquetReader struct {
 	fields     []int          // file field index of each output column
 	leaves     []map[int]bool // leaf column indices of each output column
 	int96      []int          // leaf index of each output column read as INT96, or -1
+	legacy     []bool         // output column is a legacy two-level list to unwrap
 	rowGroups  []int          // row groups Batches reads
 }
 
@@ -119,7 +138,12 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	if err != nil && !errors.Is(err, ErrUnsupported) {
 		// arrow-go rejects some valid schemas (unknown logical types, MAP
 		// keys that are not required); retry once with a repaired footer.
-		if md, _, ferr := sanitizedFooter(src); ferr == nil {
+		var md *metadata.FileMetaData
+		ferr := protect(func() (err error) {
+			md, _, err = sanitizedFooter(src)
+			return err
+		})
+		if ferr == nil {
 			if err2 := open(file.WithMetadata(md)); err2 == nil {
 				err = nil
 			}
@@ -143,7 +167,14 @@ func (r *ParquetReader) resolveSchema() error {
 		all[i] = dropFieldIDs(all[i])
 	}
 	int96 := make([]int, len(all))
+	legacy := make([]bool, len(all))
+	root := r.pf.MetaData().Schema.Root()
 	for i, sf := range fields {
+		if i < root.NumFields() {
+			if dt, ok := legacyListElem(root.Field(i), all[i].Type); ok {
+				all[i].Type, legacy[i] = dt, true
+			}
+		}
 		int96[i] = -1
 		if len(sf.Children) == 0 && sf.IsLeaf() {
 			col := r.pf.MetaData().Schema.Column(sf.ColIndex)
@@ -186,8 +217,10 @@ func (r *ParquetReader) resolveSchema() error {
 
 	r.leaves = make([]map[int]bool, len(r.fields))
 	r.int96 = make([]int, len(r.fields))
+	r.legacy = make([]bool, len(r.fields))
 	for i, fi := range r.fields {
 		r.int96[i] = int96[fi]
+		r.legacy[i] = legacy[fi]
 		r.leaves[i] = map[int]bool{}
 		collectLeaves(&fields[fi], r.leaves[i])
 	}
@@ -347,7 +380,7 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 			if cr == nil {
 				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
 			}
-			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
 			return nil
 		})
 		if err != nil {

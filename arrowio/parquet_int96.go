@@ -44,12 +44,22 @@ type columnSource interface {
 
 // pqarrowSource reads a column through pqarrow.
 type pqarrowSource struct {
-	cr  *pqarrow.ColumnReader
-	dt  arrow.DataType
-	mem memory.Allocator
+	cr     *pqarrow.ColumnReader
+	dt     arrow.DataType
+	mem    memory.Allocator
+	legacy bool // unwrap a legacy two-level list (see parquet_legacy.go)
 }
 
 func (s *pqarrowSource) next(n int64) (arrow.Array, error) {
+	a, err := s.read(n)
+	if err != nil || !s.legacy {
+		return a, err
+	}
+	defer a.Release()
+	return unwrapLegacyList(a, s.dt), nil
+}
+
+func (s *pqarrowSource) read(n int64) (arrow.Array, error) {
 	ch, err := s.cr.NextBatch(n)
 	if err != nil {
 		return nil, classifyParquetErr(err)

@@ -538,3 +538,51 @@ func TestParquetCancel(t *testing.T) {
 	assert.Equal(t, 1, n)
 	assert.ErrorIs(t, got, context.Canceled)
 }
+
+// countingFs counts ReadAt calls on the files it opens.
+type countingFs struct {
+	afero.Fs
+	readAts *int
+}
+
+func (c countingFs) Open(name string) (afero.File, error) {
+	f, err := c.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return countingFile{File: f, readAts: c.readAts}, nil
+}
+
+type countingFile struct {
+	afero.File
+	readAts *int
+}
+
+func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
+	*c.readAts++
+	return c.File.ReadAt(p, off)
+}
+
+func (c countingFile) Read(p []byte) (int, error) {
+	panic("parquet reader must use ReadAt only")
+}
+
+// TestParquetReadAtPerChunk checks that data is read with one ReadAt per
+// column chunk (what a remote filesystem turns into one range request).
+func TestParquetReadAtPerChunk(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 400)
+	defer batch.Release()
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(100))
+	n := 0
+	r, err := OpenParquet(countingFs{fsys, &n}, "/r.parquet", WithColumns("id", "meta"), WithWorkers(1))
+	require.NoError(t, err)
+	defer r.Close()
+	opened := n
+	for _, err := range r.Batches(context.Background()) {
+		require.NoError(t, err)
+	}
+	// id has one leaf, meta two; 4 row groups
+	assert.Equal(t, 4*3, n-opened, "ReadAt calls for data")
+	assert.LessOrEqual(t, opened, 6, "ReadAt calls to open (magic, footer)")
+}

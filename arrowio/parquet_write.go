@@ -47,11 +47,18 @@ const parquetDictMaxRatio = 0.5
 // sequential writer with the same row-group boundaries would produce apart
 // from offsets, and any Parquet reader reads it.
 //
-// Settings (chosen by measurement, see BenchmarkParquetWrite): zstd level 3
-// unless WriteConfig.Level says otherwise, statistics on, the Arrow schema
-// stored (so fixed_size_list, large types and timestamps with time zones
-// round-trip), a REQUIRED root node, and dictionary encoding only for
-// columns whose sampled cardinality is low (never for floating point).
+// Settings: zstd at level 3 unless WriteConfig.Level says otherwise,
+// statistics on, the Arrow schema stored as ARROW:schema (so
+// fixed_size_list, large types and time zones round-trip), a REQUIRED root
+// node, and dictionary encoding only where the sampled cardinality is low
+// (never for floating point). Measured with BenchmarkParquetWrite (256K
+// rows of id, score, label, 200-byte text, 16-float embedding; 78 MB of
+// Arrow) on a loaded 2-core machine, in CPU seconds per file: zstd level 1
+// 0.47 s for 29.7 MB, level 3 0.52 s for 28.4 MB, level 6 more CPU for
+// 27.9 MB; plain pqarrow (zstd, dictionary everywhere, one thread) 0.87 s
+// for 29.5 MB. Level 3 keeps files about 5% smaller than level 1 for about
+// 10% more CPU, and turning dictionaries off for unique text is where most
+// of the saving over plain pqarrow comes from.
 type parquetWriter struct {
 	w       io.Writer
 	schema  *arrow.Schema // the caller's schema, stored as ARROW:schema
@@ -83,6 +90,7 @@ type parquetLeaf struct {
 
 type parquetRowGroupJob struct {
 	batches []arrow.RecordBatch
+	size    int64 // Arrow bytes of batches, to size the output buffer
 	done    chan struct{}
 	buf     []byte
 	md      *metadata.FileMetaData
@@ -205,7 +213,7 @@ func (pw *parquetWriter) flushPending() error {
 			return err
 		}
 	}
-	job := &parquetRowGroupJob{batches: pw.pending, done: make(chan struct{})}
+	job := &parquetRowGroupJob{batches: pw.pending, size: pw.pendingSize, done: make(chan struct{})}
 	pw.pending, pw.pendingRows, pw.pendingSize = nil, 0, 0
 	pw.inflight = append(pw.inflight, job)
 	go pw.encode(job)
@@ -223,6 +231,9 @@ func (pw *parquetWriter) encode(job *parquetRowGroupJob) {
 	}()
 	job.err = protect(func() error {
 		var buf bytes.Buffer
+		// Encoded data is rarely over half the Arrow size; growing a
+		// buffer by copying was a fifth of the encode time.
+		buf.Grow(int(job.size/2) + 4096)
 		fw, err := pqarrow.NewFileWriter(pw.enc, &buf, pw.props(pw.dictChoice(job.batches)), pqarrow.NewArrowWriterProperties())
 		if err != nil {
 			return err
@@ -230,18 +241,28 @@ func (pw *parquetWriter) encode(job *parquetRowGroupJob) {
 		if err := fw.AppendKeyValueMetadata("ARROW:schema", pw.stored); err != nil {
 			return err
 		}
+		// The row group is written column after column straight into buf
+		// (WriteTable), not through a buffered row group, which would
+		// hold every column chunk in its own growing buffer and copy it.
+		enc := make([]arrow.RecordBatch, 0, len(job.batches))
+		defer func() {
+			for _, b := range enc {
+				b.Release()
+			}
+		}()
 		for _, b := range job.batches {
 			eb, err := pw.toEncoding(b)
 			if err != nil {
 				fw.Close()
 				return err
 			}
-			err = fw.WriteBuffered(eb)
-			eb.Release()
-			if err != nil {
-				fw.Close()
-				return err
-			}
+			enc = append(enc, eb)
+		}
+		tbl := array.NewTableFromRecords(pw.enc, enc)
+		defer tbl.Release()
+		if err := fw.WriteTable(tbl, max(1, tbl.NumRows())); err != nil {
+			fw.Close()
+			return err
 		}
 		if err := fw.Close(); err != nil {
 			return err

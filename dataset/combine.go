@@ -60,8 +60,14 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 	if len(dss) == 0 {
 		return nil, nil, fmt.Errorf("%w: nothing to combine", ErrDataset)
 	}
-	var batches []arrow.RecordBatch
+	type part struct {
+		chunks ops.Chunks
+		i      int
+	}
+	var parts []part
+	var rows []int64
 	var sels []ops.Selection
+	var deps []*source
 	var schema *arrow.Schema
 	var base int64
 	for i, d := range dss {
@@ -73,14 +79,12 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 		if schema == nil {
 			schema = s
 		} else if !schema.Equal(s) {
-			for _, b := range batches {
-				b.Release()
-			}
 			return nil, nil, fmt.Errorf("%w: dataset %d has schema %s, dataset 0 has %s (cast first)", ErrDataset, i, s, schema)
 		}
-		for _, b := range st.src.chunks.Batches {
-			b.Retain() // keeps its mapping alive beyond the input source
-			batches = append(batches, b)
+		deps = append(deps, st.src)
+		for k := range st.src.chunks.NumBatches() {
+			parts = append(parts, part{st.src.chunks, k})
+			rows = append(rows, st.src.chunks.BatchRows(k))
 		}
 		sel, err := ops.Range(base, st.src.len()).Compose(st.sel)
 		if err != nil {
@@ -89,7 +93,19 @@ func combined(ctx context.Context, dss []*Dataset) (*source, []ops.Selection, er
 		sels = append(sels, sel)
 		base += st.src.len()
 	}
-	return newSource(schema, batches, "combined datasets", nil), sels, nil
+	// Batches load through the inputs' chunks; the joined source retains
+	// each, which keeps its mapping alive beyond the input source.
+	chunks := ops.NewLazyChunks(schema, rows, func(i int) (arrow.RecordBatch, error) {
+		b, err := parts[i].chunks.Batch(parts[i].i)
+		if err != nil {
+			return nil, err
+		}
+		b.Retain()
+		return b, nil
+	})
+	src := newChunkSource(chunks, "combined datasets", nil)
+	src.deps = deps
+	return src, sels, nil
 }
 
 func joinFingerprints(kind string, dss []*Dataset) (string, string, bool) {
@@ -163,4 +179,73 @@ func Interleave(ctx context.Context, spec ops.InterleaveSpec, dss ...*Dataset) (
 	d := &Dataset{cfg: dss[0].cfg, root: src, fp: fp, desc: desc, cacheable: cacheable}
 	d.st = &state{src: src, sel: ops.Positions(idx), schema: src.chunks.Schema}
 	return d, nil
+}
+
+// ConcatColumns joins datasets side by side (Hugging Face's
+// concatenate_datasets(axis=1)): row i of the result holds the columns of
+// row i of every input. The inputs must have equal lengths and distinct
+// column names. Batches of the first input are reused as they are; the
+// columns of the others are sliced to match (copied only where their batch
+// boundaries differ).
+func ConcatColumns(ctx context.Context, dss ...*Dataset) (*Dataset, error) {
+	if len(dss) == 0 {
+		return nil, fmt.Errorf("%w: nothing to combine", ErrDataset)
+	}
+	sts := make([]*state, len(dss))
+	var fields []arrow.Field
+	seen := map[string]bool{}
+	for i, d := range dss {
+		st, err := d.physical(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && st.sel.Len() != sts[0].sel.Len() {
+			return nil, fmt.Errorf("%w: dataset %d has %d rows, dataset 0 has %d", ErrDataset, i, st.sel.Len(), sts[0].sel.Len())
+		}
+		for _, f := range st.src.chunks.Schema.Fields() {
+			if seen[f.Name] {
+				return nil, fmt.Errorf("%w: column %q appears in two datasets", ErrDataset, f.Name)
+			}
+			seen[f.Name] = true
+			fields = append(fields, f)
+		}
+		sts[i] = st
+	}
+	schema := arrow.NewSchema(fields, nil)
+	var out []arrow.RecordBatch
+	release := func() {
+		for _, b := range out {
+			b.Release()
+		}
+	}
+	// Window by the first input's batches; gather the same rows elsewhere.
+	next := windows(sts[0], int(max(1, sts[0].sel.Len())))
+	for {
+		w, ok := next()
+		if !ok {
+			break
+		}
+		var cols []arrow.Array
+		var parts []arrow.RecordBatch
+		for _, st := range sts {
+			b, err := ops.Gather(ctx, dss[0].cfg.mem, st.src.chunks, st.sel.Slice(w.first, w.first+w.sel.Len()))
+			if err != nil {
+				for _, p := range parts {
+					p.Release()
+				}
+				release()
+				return nil, err
+			}
+			parts = append(parts, b)
+			cols = append(cols, b.Columns()...)
+		}
+		out = append(out, array.NewRecordBatch(schema, cols, w.sel.Len()))
+		for _, p := range parts {
+			p.Release()
+		}
+	}
+	fp, desc, cacheable := joinFingerprints("concatenate_columns", dss)
+	src := newSource(schema, out, "concatenated columns", nil)
+	return &Dataset{cfg: dss[0].cfg, root: src, fp: fp, desc: desc, cacheable: cacheable,
+		st: &state{src: src, sel: ops.Range(0, src.len()), schema: schema}}, nil
 }

@@ -393,7 +393,7 @@ func windows(st *state, size int) func() (window, bool) {
 		if st.sel.Contiguous() {
 			p := st.sel.At(pos)
 			ci, off := st.src.chunks.Locate(p)
-			end = min(end, pos+st.src.chunks.Batches[ci].NumRows()-off)
+			end = min(end, pos+st.src.chunks.BatchRows(ci)-off)
 		}
 		w := window{first: pos, sel: st.sel.Slice(pos, end)}
 		pos = end

@@ -373,3 +373,82 @@ func TestConcatenateInterleaveUnique(t *testing.T) {
 	defer tags.Release()
 	assert.Equal(t, 7, tags.Len(), "rows 0, 3, 6, 9 all hold []")
 }
+
+func TestConcatColumns(t *testing.T) {
+	ctx := context.Background()
+	a := newTestDataset(t, 10, 4).SelectColumns("id")
+	b := newTestDataset(t, 10, 3).Shuffle(5).RenameColumns(map[string]string{"id": "other", "text": "t", "tags": "g"})
+	both, err := ConcatColumns(ctx, a, b)
+	require.NoError(t, err)
+	s, err := both.Schema(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"id", "other", "t", "g"}, fieldNamesOf(s))
+	var other []int64
+	for rb, err := range both.Batches(ctx, 0) {
+		require.NoError(t, err)
+		other = append(other, rb.Column(1).(*array.Int64).Int64Values()...)
+	}
+	assert.Equal(t, ops.Permutation(10, 5), other)
+	assert.Equal(t, seqIDs(0, 10), ids(t, both, 3))
+	_, err = ConcatColumns(ctx, a, a)
+	assert.ErrorIs(t, err, ErrDataset)
+	_, err = ConcatColumns(ctx, a, b.Take(3))
+	assert.ErrorIs(t, err, ErrDataset)
+}
+
+func fieldNamesOf(s *arrow.Schema) []string {
+	var out []string
+	for _, f := range s.Fields() {
+		out = append(out, f.Name)
+	}
+	return out
+}
+
+func TestWorkerCountDoesNotChangeOutput(t *testing.T) {
+	ctx := context.Background()
+	batches := testBatches(t, memory.DefaultAllocator, 3000, 700)
+	// An indexed map writes each row's logical index into id.
+	byIndex := func(ctx context.Context, b arrow.RecordBatch, first int64) (arrow.RecordBatch, error) {
+		ib := array.NewInt64Builder(memory.DefaultAllocator)
+		defer ib.Release()
+		for i := range b.NumRows() {
+			ib.Append(first + i)
+		}
+		col := ib.NewArray()
+		defer col.Release()
+		s := arrow.NewSchema([]arrow.Field{{Name: "pos", Type: arrow.PrimitiveTypes.Int64}, b.Schema().Field(0)}, nil)
+		return array.NewRecordBatch(s, []arrow.Array{col, b.Column(0)}, b.NumRows()), nil
+	}
+	var outs [][]int64
+	for _, w := range []int{1, 2, 5} {
+		ds, err := FromBatches(testSchema, batches, WithCacheDir(t.TempDir()), WithWorkers(w), WithBatchSize(64))
+		require.NoError(t, err)
+		pipe := ds.Filter("mod3@v1", keepMod(3)).Shuffle(8).Apply(ops.MapIndexed("pos@v1", byIndex))
+		var got []int64
+		for b, err := range pipe.Batches(ctx, 50) {
+			require.NoError(t, err)
+			pos := b.Column(0).(*array.Int64)
+			for i := range pos.Len() {
+				require.Equal(t, int64(len(got)), pos.Value(i), "row index seen by the map")
+				got = append(got, b.Column(1).(*array.Int64).Value(i))
+			}
+		}
+		outs = append(outs, got)
+	}
+	require.Len(t, outs[0], 1000)
+	assert.Equal(t, outs[0], outs[1])
+	assert.Equal(t, outs[0], outs[2])
+}
+
+func TestFlatten(t *testing.T) {
+	ctx := context.Background()
+	ds := newTestDataset(t, 500, 100).Shuffle(2)
+	flat, err := ds.Flatten(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, ds.Fingerprint(), flat.Fingerprint())
+	assert.Equal(t, ids(t, ds, 0), ids(t, flat, 0))
+	st, err := flat.resolve(ctx)
+	require.NoError(t, err)
+	assert.True(t, st.sel.Contiguous(), "flattened data is read in order")
+	assert.NotNil(t, st.src.entry, "and lives in the cache")
+}

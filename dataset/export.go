@@ -48,7 +48,9 @@ func (d *Dataset) Export(ctx context.Context, path string, opts ExportOptions) (
 		if err != nil {
 			return nil, err
 		}
-		st, err := d.counted(ctx)
+		// One file needs no row count: filters stream straight into the
+		// writer instead of being materialized first.
+		st, err := d.resolve(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -92,8 +94,10 @@ func (d *Dataset) counted(ctx context.Context) (*state, error) {
 // estimateBytes estimates the Arrow bytes of st's rows from its source.
 func estimateBytes(st *state) int64 {
 	var total int64
-	for _, b := range st.src.chunks.Batches {
-		total += batchBytes(b)
+	for i := range st.src.chunks.NumBatches() {
+		if b, err := st.src.chunks.Batch(i); err == nil {
+			total += batchBytes(b)
+		}
 	}
 	if n := st.src.len(); n > 0 {
 		return int64(float64(total) * float64(st.sel.Len()) / float64(n))

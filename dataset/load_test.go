@@ -173,3 +173,19 @@ func TestSaveToDiskRoundTrip(t *testing.T) {
 	got := ids(t, back["train"], 0)
 	assert.True(t, slices.Equal(ids(t, test, 0), got))
 }
+
+func TestExportStreamsFilters(t *testing.T) {
+	ctx := context.Background()
+	ds := newTestDataset(t, 1000, 100).Filter("mod2@v1", keepMod(2))
+	path := filepath.Join(t.TempDir(), "even.arrow")
+	_, err := ds.Export(ctx, path, ExportOptions{})
+	require.NoError(t, err)
+	c, _ := ds.cfg.getCache()
+	es, _ := c.Entries()
+	assert.Empty(t, es, "a single-file export does not materialize the filter")
+	back, err := Load(ctx, []string{path}, WithCacheDir(t.TempDir()))
+	require.NoError(t, err)
+	got := ids(t, back["train"], 0)
+	require.Len(t, got, 500)
+	assert.Equal(t, int64(998), got[499])
+}

@@ -71,18 +71,22 @@ func (d *Dataset) materialize(ctx context.Context, st *state) (*source, error) {
 func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	osfs := afero.NewOsFs()
 	res := &sourceResources{}
-	var batches []arrow.RecordBatch
 	var schema *arrow.Schema
 	fail := func(err error) (*source, error) {
-		for _, b := range batches {
-			b.Release()
-		}
 		for _, c := range res.closers {
 			c.Close()
 		}
 		h.Close()
 		return nil, err
 	}
+	// Batches are decoded on first use: opening touches only the footers,
+	// so its cost does not grow with the data.
+	type ref struct {
+		f *arrowio.ArrowFile
+		i int
+	}
+	var refs []ref
+	var rows []int64
 	for _, name := range h.Files {
 		f, err := arrowio.OpenArrowFile(osfs, filepath.Join(h.Dir, name), arrowio.WithAllocator(cfg.mem))
 		if err != nil {
@@ -95,14 +99,10 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 			return fail(fmt.Errorf("%w: quiver cache: entry %s: %s has a different schema", arrowio.ErrCorrupt, h.Fingerprint, name))
 		}
 		for i := range f.NumBatches() {
-			if f.BatchRows(i) == 0 {
-				continue
+			if n := f.BatchRows(i); n > 0 {
+				refs = append(refs, ref{f, i})
+				rows = append(rows, n)
 			}
-			b, err := f.BatchAt(i)
-			if err != nil {
-				return fail(fmt.Errorf("quiver cache: entry %s: %w", h.Fingerprint, err))
-			}
-			batches = append(batches, b)
 		}
 	}
 	if schema == nil {
@@ -113,8 +113,16 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 		dir := h.Dir
 		res.remove = append(res.remove, func() error { return os.RemoveAll(dir) })
 	}
+	fp := h.Fingerprint
+	chunks := ops.NewLazyChunks(schema, rows, func(i int) (arrow.RecordBatch, error) {
+		b, err := refs[i].f.BatchAt(refs[i].i)
+		if err != nil {
+			return nil, fmt.Errorf("quiver cache: entry %s: %w", fp, err)
+		}
+		return b, nil
+	})
 	entry := h.Entry
-	src := newSource(schema, batches, "cache entry "+h.Fingerprint, res)
+	src := newChunkSource(chunks, "cache entry "+h.Fingerprint, res)
 	src.entry = &entry
 	return src, nil
 }

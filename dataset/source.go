@@ -21,19 +21,24 @@ type source struct {
 	where string
 	// entry is the cache entry the data was read from, if any.
 	entry *Entry
+	// deps are sources whose batches this one loads (Concatenate,
+	// Interleave); holding them keeps their files open.
+	deps []*source
 }
 
 // sourceResources is what a source releases when it is collected. It must
 // not point back to the source.
 type sourceResources struct {
-	batches []arrow.RecordBatch
+	chunks  ops.Chunks // its loaded batches are released
 	closers []io.Closer
 	remove  []func() error
 }
 
 func (r *sourceResources) release() error {
-	for _, b := range r.batches {
-		b.Release()
+	for _, b := range r.chunks.Loaded() {
+		if b != nil {
+			b.Release()
+		}
 	}
 	var errs []error
 	for _, c := range r.closers {
@@ -48,11 +53,17 @@ func (r *sourceResources) release() error {
 // newSource wraps batches (owned by the source from now on) and resources
 // to free when the source is collected.
 func newSource(schema *arrow.Schema, batches []arrow.RecordBatch, where string, res *sourceResources) *source {
-	s := &source{chunks: ops.NewChunks(schema, batches), where: where}
+	return newChunkSource(ops.NewChunks(schema, batches), where, res)
+}
+
+// newChunkSource is newSource over possibly lazy chunks; every batch they
+// load is owned by the source.
+func newChunkSource(chunks ops.Chunks, where string, res *sourceResources) *source {
+	s := &source{chunks: chunks, where: where}
 	if res == nil {
 		res = &sourceResources{}
 	}
-	res.batches = batches
+	res.chunks = chunks
 	runtime.AddCleanup(s, func(r *sourceResources) { _ = r.release() }, res)
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"hash"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -425,9 +426,33 @@ func (h *hubCache) link(commit, p, etag string) error {
 			}
 		}
 	}
-	data, err := os.ReadFile(blob)
+	return copyFileAtomic(blob, sp)
+}
+
+// copyFileAtomic copies src to dst through a temporary file and a rename.
+func copyFileAtomic(src, dst string) error {
+	in, err := os.Open(src)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(sp, data)
+	defer in.Close()
+	tmp := dst + ".tmp-" + randHex()
+	out, err := os.OpenFile(tmp, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		_ = out.Close()
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := out.Close(); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		_ = os.Remove(tmp)
+		return err
+	}
+	return nil
 }

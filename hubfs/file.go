@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spf13/afero"
@@ -206,10 +207,13 @@ func (r *rangeReader) Close() error {
 // remoteFile is an open Hub file. ReadAt is safe for concurrent use; Read,
 // Seek and WriteTo share a position and are serialized.
 type remoteFile struct {
-	fs   *FS
-	e    *Entry
-	size int64
-	mem  *memCache
+	fs     *FS
+	e      *Entry
+	size   int64
+	mem    *memCache
+	ctx    context.Context // cancelled by Close
+	cancel context.CancelFunc
+	shut   atomic.Bool
 
 	raMu     sync.Mutex // sequential ReadAt detection
 	raNext   int64
@@ -232,7 +236,9 @@ var (
 )
 
 func newRemoteFile(f *FS, e *Entry) *remoteFile {
-	return &remoteFile{fs: f, e: e, size: e.realSize(), mem: newMemCache(f.cfg.memCache)}
+	r := &remoteFile{fs: f, e: e, size: e.realSize(), mem: newMemCache(f.cfg.memCache)}
+	r.ctx, r.cancel = context.WithCancel(f.ctx)
+	return r
 }
 
 func (r *remoteFile) Name() string { return r.e.Path }
@@ -247,6 +253,9 @@ func (r *remoteFile) errClosed(op string) error {
 // when a previous request covered them). Calls that continue where the
 // previous one ended fetch a growing window ahead.
 func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
+	if r.shut.Load() {
+		return 0, r.errClosed("read")
+	}
 	if off < 0 {
 		return 0, &fs.PathError{Op: "readat", Path: r.e.Path, Err: fs.ErrInvalid}
 	}
@@ -275,7 +284,7 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if fetch > want {
 		buf = make([]byte, fetch)
 	}
-	rr := &rangeReader{f: r.fs, e: r.e, ctx: r.fs.ctx, off: off, end: off + fetch}
+	rr := &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: off, end: off + fetch}
 	n, err := io.ReadFull(rr, buf)
 	_ = rr.Close()
 	if err != nil {
@@ -288,11 +297,15 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if fetch > want {
 		copy(p, buf[:want])
 		r.mem.put(off, buf)
-	} else if want <= r.mem.limit/4 {
+	} else if want <= smallRead {
 		r.mem.put(off, append([]byte(nil), buf...))
 	}
 	return int(want), eof
 }
+
+// smallRead is the size up to which exact ReadAt results are kept in
+// memory: footers and metadata are read again, column chunks rarely.
+const smallRead = 256 << 10
 
 // prefetch is a window whose request was started ahead of need.
 type prefetch struct {
@@ -306,12 +319,12 @@ func (r *remoteFile) startPrefetch(off, end int64) *prefetch {
 	pf := &prefetch{off: off, end: end, done: make(chan struct{})}
 	go func() {
 		defer close(pf.done)
-		body, err := r.fs.openRange(r.fs.ctx, r.e, off, end)
+		body, err := r.fs.openRange(r.ctx, r.e, off, end)
 		if err != nil {
 			pf.err = err
 			return
 		}
-		pf.rr = &rangeReader{f: r.fs, e: r.e, ctx: r.fs.ctx, off: off, end: end, body: body}
+		pf.rr = &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: off, end: end, body: body}
 	}()
 	return pf
 }
@@ -394,7 +407,7 @@ func (r *remoteFile) nextWindow() error {
 	}
 	if r.cur == nil {
 		end := min(r.pos+r.window, r.size)
-		r.cur = &rangeReader{f: r.fs, e: r.e, ctx: r.fs.ctx, off: r.pos, end: end}
+		r.cur = &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: r.pos, end: end}
 		r.curEnd = end
 	}
 	if r.fs.cfg.readAhead > 1 && r.curEnd < r.size {
@@ -431,7 +444,7 @@ func (r *remoteFile) WriteTo(w io.Writer) (int64, error) {
 	if r.pos == 0 && r.dl == nil && r.fs.cache != nil {
 		r.dl = r.fs.cache.begin(r.e, r.fs.commit, r.fs.repo.Revision)
 	}
-	rr := &rangeReader{f: r.fs, e: r.e, ctx: r.fs.ctx, off: r.pos, end: r.size}
+	rr := &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: r.pos, end: r.size}
 	defer rr.Close()
 	bufp := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(bufp)
@@ -511,6 +524,8 @@ func (r *remoteFile) Close() error {
 		return nil
 	}
 	r.closed = true
+	r.shut.Store(true)
+	r.cancel()
 	r.dropWindows()
 	if r.dl != nil {
 		r.dl.abort()

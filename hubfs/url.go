@@ -196,11 +196,13 @@ func safeRevision(rev string) string {
 }
 
 // String renders u as hf://TYPE/NS/NAME[@REV][/PATH]. Models render without
-// a type prefix; ParseURL(u.String()) gives u back.
+// a type prefix unless NS is itself a type name; ParseURL(u.String())
+// gives u back.
 func (u URL) String() string {
 	var b strings.Builder
 	b.WriteString("hf://")
-	if u.Repo.Type != Model && u.Repo.Type != "" {
+	ns, _, _ := strings.Cut(u.Repo.ID, "/")
+	if _, clash := typeNames[ns]; clash || (u.Repo.Type != Model && u.Repo.Type != "") {
 		b.WriteString(u.Repo.Type.plural())
 		b.WriteByte('/')
 	}

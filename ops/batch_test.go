@@ -228,3 +228,47 @@ func TestGather(t *testing.T) {
 	_, err := Gather(ctx, mem, c, Positions([]int64{5}))
 	assert.ErrorIs(t, err, ErrOp)
 }
+
+func TestFastTakeMatchesCompute(t *testing.T) {
+	ctx := context.Background()
+	mem := memory.NewCheckedAllocator(memory.DefaultAllocator)
+	defer mem.AssertSize(t, 0)
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+		{Name: "f", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+		{Name: "ls", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+		{Name: "bin", Type: arrow.BinaryTypes.Binary, Nullable: true},
+		{Name: "st", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.PrimitiveTypes.Int16, Nullable: true},
+			arrow.Field{Name: "y", Type: arrow.ListOf(arrow.BinaryTypes.String), Nullable: true}), Nullable: true},
+		{Name: "fsl", Type: arrow.FixedSizeListOf(2, arrow.PrimitiveTypes.Int8), Nullable: true},
+		{Name: "ll", Type: arrow.LargeListOf(arrow.PrimitiveTypes.Int64), Nullable: true},
+	}, nil)
+	require.True(t, fastSchema(schema))
+	rows := `[
+{"b":true,"f":1.5,"ls":"a","bin":"AQI=","st":{"x":1,"y":["p"]},"fsl":[1,2],"ll":[1]},
+{"b":null,"f":null,"ls":null,"bin":null,"st":null,"fsl":null,"ll":null},
+{"b":false,"f":2.5,"ls":"ccc","bin":"","st":{"x":null,"y":null},"fsl":[3,4],"ll":[]},
+{"b":true,"f":3.5,"ls":"","bin":"Aw==","st":{"x":4,"y":["q","r"]},"fsl":[5,6],"ll":[2,3]},
+{"b":false,"f":4.5,"ls":"dd","bin":"BA==","st":{"x":5,"y":[]},"fsl":[7,8],"ll":null}
+]`
+	whole := testBatch(t, mem, schema, rows)
+	defer whole.Release()
+	chunks := []arrow.RecordBatch{whole.NewSlice(0, 3), whole.NewSlice(3, 5)}
+	defer chunks[0].Release()
+	defer chunks[1].Release()
+	c := NewChunks(schema, chunks)
+	for _, idx := range [][]int64{{4, 1, 0, 3, 2}, {1, 2, 3}, {3, 3, 0}, {2}} {
+		got, err := Gather(ctx, mem, c, Positions(idx))
+		require.NoError(t, err)
+		ia := array.NewInt64Builder(mem)
+		ia.AppendValues(idx, nil)
+		arr := ia.NewArray()
+		ia.Release()
+		want, err := takeWith(ctx, mem, whole, arr) // arrow-go's kernel
+		arr.Release()
+		require.NoError(t, err)
+		assert.True(t, array.RecordEqual(want, got), "%v:\ngot  %v\nwant %v", idx, got, want)
+		got.Release()
+		want.Release()
+	}
+}

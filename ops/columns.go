@@ -135,7 +135,6 @@ func RenameColumns(renames map[string]string) *ColumnsOp {
 func RemoveColumns(names ...string) *ColumnsOp {
 	sorted := slices.Clone(names)
 	sort.Strings(sorted)
-	var keep []int
 	schema := func(in *arrow.Schema) (*arrow.Schema, error) {
 		drop := map[int]bool{}
 		for _, n := range names {
@@ -146,7 +145,6 @@ func RemoveColumns(names ...string) *ColumnsOp {
 			drop[i] = true
 		}
 		var fields []arrow.Field
-		keep = keep[:0]
 		for i, f := range in.Fields() {
 			if !drop[i] {
 				fields = append(fields, f)

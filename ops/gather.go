@@ -3,7 +3,9 @@ package ops
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -16,6 +18,23 @@ import (
 func TakeBatch(ctx context.Context, mem memory.Allocator, in arrow.RecordBatch, idx []int64) (arrow.RecordBatch, error) {
 	if lo, ok := contiguous(idx); ok {
 		return in.NewSlice(lo, lo+int64(len(idx))), nil
+	}
+	if fastSchema(in.Schema()) {
+		var spans []span
+		for i := 0; i < len(idx); {
+			j := i + 1
+			for j < len(idx) && idx[j] == idx[j-1]+1 {
+				j++
+			}
+			if idx[i] < 0 || idx[j-1] >= in.NumRows() {
+				return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, idx[i], in.NumRows())
+			}
+			spans = append(spans, span{0, idx[i], int64(j - i)})
+			i = j
+		}
+		if b, err := fastGather(mem, in.Schema(), []arrow.RecordBatch{in}, spans); err == nil {
+			return b, nil
+		}
 	}
 	b := array.NewInt64Builder(mem)
 	b.AppendValues(idx, nil)
@@ -62,12 +81,21 @@ func contiguous(idx []int64) (int64, bool) {
 }
 
 // Chunks is a list of record batches with one schema, addressed as one
-// sequence of rows. Starts[i] is the index of the first row of Batches[i];
-// Starts has one more entry than Batches, the total row count.
+// sequence of rows. Starts[i] is the index of the first row of batch i;
+// Starts has one more entry than there are batches, its last entry the
+// total row count. Batches may be loaded lazily (NewLazyChunks), so that
+// opening a large mapped file touches none of its data. Chunks values
+// share their batches; copies are cheap.
 type Chunks struct {
-	Schema  *arrow.Schema
-	Batches []arrow.RecordBatch
-	Starts  []int64
+	Schema *arrow.Schema
+	Starts []int64
+	store  *chunkStore
+}
+
+type chunkStore struct {
+	mu      sync.Mutex
+	batches []arrow.RecordBatch
+	load    func(i int) (arrow.RecordBatch, error)
 }
 
 // NewChunks indexes batches (borrowed, not retained) as one row sequence.
@@ -76,7 +104,49 @@ func NewChunks(schema *arrow.Schema, batches []arrow.RecordBatch) Chunks {
 	for i, b := range batches {
 		starts[i+1] = starts[i] + b.NumRows()
 	}
-	return Chunks{Schema: schema, Batches: batches, Starts: starts}
+	return Chunks{Schema: schema, Starts: starts, store: &chunkStore{batches: batches}}
+}
+
+// NewLazyChunks indexes batches with the given row counts that load
+// returns on first use (at most once each; load's result is owned by the
+// Chunks, see Loaded).
+func NewLazyChunks(schema *arrow.Schema, rows []int64, load func(i int) (arrow.RecordBatch, error)) Chunks {
+	starts := make([]int64, len(rows)+1)
+	for i, n := range rows {
+		starts[i+1] = starts[i] + n
+	}
+	return Chunks{Schema: schema, Starts: starts, store: &chunkStore{batches: make([]arrow.RecordBatch, len(rows)), load: load}}
+}
+
+// NumBatches returns the number of batches.
+func (c Chunks) NumBatches() int { return len(c.Starts) - 1 }
+
+// BatchRows returns the row count of batch i without loading it.
+func (c Chunks) BatchRows(i int) int64 { return c.Starts[i+1] - c.Starts[i] }
+
+// Batch returns batch i, loading it if needed. The batch is borrowed from
+// c.
+func (c Chunks) Batch(i int) (arrow.RecordBatch, error) {
+	s := c.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.batches[i]; b != nil {
+		return b, nil
+	}
+	b, err := s.load(i)
+	if err != nil {
+		return nil, err
+	}
+	s.batches[i] = b
+	return b, nil
+}
+
+// Loaded returns the batches loaded so far (nil entries for the others),
+// for their owner to release.
+func (c Chunks) Loaded() []arrow.RecordBatch {
+	c.store.mu.Lock()
+	defer c.store.mu.Unlock()
+	return slices.Clone(c.store.batches)
 }
 
 // Len returns the total row count.
@@ -84,7 +154,7 @@ func (c Chunks) Len() int64 { return c.Starts[len(c.Starts)-1] }
 
 // Locate returns the chunk holding row p and p's offset in it.
 func (c Chunks) Locate(p int64) (chunk int, off int64) {
-	chunk = sort.Search(len(c.Batches), func(i int) bool { return c.Starts[i+1] > p })
+	chunk = sort.Search(c.NumBatches(), func(i int) bool { return c.Starts[i+1] > p })
 	return chunk, p - c.Starts[chunk]
 }
 
@@ -100,8 +170,37 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 	}
 	if sel.Contiguous() {
 		ci, off := c.Locate(sel.Start)
-		if ci < len(c.Batches) && off+n <= c.Batches[ci].NumRows() {
-			return c.Batches[ci].NewSlice(off, off+n), nil
+		if ci < c.NumBatches() && off+n <= c.BatchRows(ci) {
+			b, err := c.Batch(ci)
+			if err != nil {
+				return nil, err
+			}
+			return b.NewSlice(off, off+n), nil
+		}
+	}
+	if fastSchema(c.Schema) {
+		spans, err := routeSpans(c, sel)
+		if err != nil {
+			return nil, err
+		}
+		// Load the batches the spans touch, renumbering spans to them.
+		var batches []arrow.RecordBatch
+		slot := map[int]int{}
+		for k, sp := range spans {
+			j, ok := slot[sp.c]
+			if !ok {
+				b, err := c.Batch(sp.c)
+				if err != nil {
+					return nil, err
+				}
+				j = len(batches)
+				slot[sp.c] = j
+				batches = append(batches, b)
+			}
+			spans[k].c = j
+		}
+		if b, err := fastGather(mem, c.Schema, batches, spans); err == nil {
+			return b, nil
 		}
 	}
 	// Route positions to chunks. local[k] lists offsets within chunk k;
@@ -138,7 +237,11 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		local[ci] = append(l, p-c.Starts[ci])
 	}
 	if len(order) == 1 {
-		return TakeBatch(ctx, mem, c.Batches[order[0]], local[order[0]])
+		b, err := c.Batch(order[0])
+		if err != nil {
+			return nil, err
+		}
+		return TakeBatch(ctx, mem, b, local[order[0]])
 	}
 	sort.Ints(order)
 	parts := make([]arrow.RecordBatch, 0, len(order))
@@ -150,7 +253,11 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 	base := make(map[int]int64, len(order))
 	var total int64
 	for _, ci := range order {
-		part, err := TakeBatch(ctx, mem, c.Batches[ci], local[ci])
+		b, err := c.Batch(ci)
+		if err != nil {
+			return nil, err
+		}
+		part, err := TakeBatch(ctx, mem, b, local[ci])
 		if err != nil {
 			return nil, err
 		}
@@ -221,4 +328,71 @@ func EmptyBatch(mem memory.Allocator, schema *arrow.Schema) arrow.RecordBatch {
 		c.Release()
 	}
 	return rb
+}
+
+func fastSchema(s *arrow.Schema) bool {
+	for _, f := range s.Fields() {
+		if !fastTakeSupported(f.Type) {
+			return false
+		}
+	}
+	return true
+}
+
+// routeSpans turns sel into runs of consecutive rows within one chunk.
+func routeSpans(c Chunks, sel Selection) ([]span, error) {
+	var spans []span
+	n := sel.Len()
+	total := c.Len()
+	last, lastLo, lastHi := -1, int64(0), int64(0)
+	for i := int64(0); i < n; i++ {
+		p := sel.At(i)
+		if p < 0 || p >= total {
+			return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+		}
+		if last < 0 || p < lastLo || p >= lastHi {
+			last, _ = c.Locate(p)
+			lastLo, lastHi = c.Starts[last], c.Starts[last+1]
+		}
+		local := p - lastLo
+		if k := len(spans) - 1; k >= 0 && spans[k].c == last && spans[k].start+spans[k].n == local {
+			spans[k].n++
+			continue
+		}
+		spans = append(spans, span{last, local, 1})
+	}
+	return spans, nil
+}
+
+// fastGather builds a batch of the rows spans of batches by copying
+// buffers directly (no compute kernels, no intermediate concatenation).
+// An unexpected layout is reported as an error so callers can fall back.
+func fastGather(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, spans []span) (out arrow.RecordBatch, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("%w: %v", errNoFastTake, r)
+		}
+	}()
+	var n int64
+	for _, s := range spans {
+		n += s.n
+	}
+	cols := make([]arrow.Array, schema.NumFields())
+	defer func() {
+		for _, c := range cols {
+			if c != nil {
+				c.Release()
+			}
+		}
+	}()
+	ds := make([]arrow.ArrayData, len(batches))
+	for j := range cols {
+		for k, b := range batches {
+			ds[k] = b.Column(j).Data()
+		}
+		d := takeSpans(mem, ds, spans)
+		cols[j] = array.MakeFromData(d)
+		d.Release()
+	}
+	return array.NewRecordBatch(schema, cols, n), nil
 }

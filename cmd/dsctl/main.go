@@ -1,19 +1,13 @@
 // Command dsctl converts, shards and inspects datasets: Parquet, JSON Lines,
-// Arrow IPC and CSV. Run `dsctl help` for the commands.
+// Arrow IPC and CSV, local or on the Hugging Face Hub. Run `dsctl help` for
+// the commands.
 package main
 
 import (
 	"context"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/quiverdata/quiver/internal/cli"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Main(ctx)
-	stop()
-	os.Exit(code)
-}
+func main() { os.Exit(cli.Main(context.Background())) }

@@ -29,18 +29,19 @@ import (
 // Review is one input row. Field tags name the JSON Lines keys (Arrow
 // columns); columns the struct does not mention are ignored.
 type Review struct {
-	ID    int64  `quiver:"id"`
-	Text  string `quiver:"text"`
-	Label string `quiver:"label"`
-	Stars int64  `quiver:"stars"`
+	ID    int64   `quiver:"id"`
+	Text  string  `quiver:"text"`
+	Label string  `quiver:"label"`
+	Score float64 `quiver:"score"`
 }
 
 // Example is what the map produces.
 type Example struct {
-	ID    int64  `quiver:"id"`
-	Text  string `quiver:"text"`
-	Words int64  `quiver:"words"`
-	Label string `quiver:"label"`
+	ID    int64   `quiver:"id"`
+	Text  string  `quiver:"text"`
+	Words int64   `quiver:"words"`
+	Label string  `quiver:"label"`
+	Score float64 `quiver:"score"`
 }
 
 // calls counts how often normalize ran, to show the cache at work.
@@ -52,11 +53,11 @@ var calls atomic.Int64
 func normalize(r Review) (Example, error) {
 	calls.Add(1)
 	text := strings.ToLower(r.Text)
-	return Example{ID: r.ID, Text: text, Words: int64(len(strings.Fields(text))), Label: r.Label}, nil
+	return Example{ID: r.ID, Text: text, Words: int64(len(strings.Fields(text))), Label: r.Label, Score: r.Score}, nil
 }
 
 func main() {
-	data := flag.String("data", "testdata/dataset/reviews.jsonl", "JSON Lines file to load")
+	data := flag.String("data", "testdata/sample.jsonl", "JSON Lines file to load")
 	out := flag.String("out", filepath.Join(os.TempDir(), "quiver-quickstart"), "directory for the Parquet shards")
 	format := flag.String("format", "parquet", "output format: parquet, jsonl, arrow or csv")
 	cacheDir := flag.String("cache", "", "cache directory (default $QUIVER_CACHE, $XDG_CACHE_HOME/quiver or ~/.cache/quiver)")
@@ -82,8 +83,8 @@ func main() {
 
 	// Lazy: nothing below runs until data is needed.
 	examples := dataset.MapRows(reviews, "normalize@v1", normalize)
-	long := dataset.FilterRows(examples, "at-least-4-words@v1", func(e Example) (bool, error) {
-		return e.Words >= 4, nil
+	long := dataset.FilterRows(examples, "confident-and-long@v1", func(e Example) (bool, error) {
+		return e.Score >= 0.2 && e.Words >= 8, nil
 	})
 	train, test := long.Shuffle(42).TrainTestSplit(ops.SplitSpec{TestFraction: 0.2, Seed: 7, StratifyBy: "label"})
 
@@ -105,7 +106,11 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Printf("  #%d [%s] %q\n", e.ID, e.Label, e.Text)
+		text := []rune(e.Text)
+		if len(text) > 50 {
+			text = append(text[:50], '…')
+		}
+		fmt.Printf("  #%d [%s] %d words: %q\n", e.ID, e.Label, e.Words, string(text))
 		if n++; n == 3 {
 			break
 		}

@@ -983,7 +983,6 @@ func escapePath(p string) string {
 // checkQuota applies the resolver quota; it reports whether it answered.
 func (s *Server) checkQuota(w http.ResponseWriter) bool {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	const window = 300
 	if time.Since(s.windowStart) > window*time.Second {
 		s.windowStart, s.used = time.Now(), 0
@@ -998,11 +997,12 @@ func (s *Server) checkQuota(w http.ResponseWriter) bool {
 	remaining := max(q-s.used, 0)
 	w.Header().Set("ratelimit", fmt.Sprintf(`"resolvers";r=%d;t=%d`, remaining, reset))
 	w.Header().Set("ratelimit-policy", fmt.Sprintf(`"fixed window";"resolvers";q=%d;w=%d`, q, window))
-	if s.quota > 0 && s.used > s.quota {
+	over := s.quota > 0 && s.used > s.quota
+	s.mu.Unlock() // writing the body takes s.mu to count bytes
+	if over {
 		writeError(w, http.StatusTooManyRequests, "", "You have exceeded our rate limit for resolvers")
-		return true
 	}
-	return false
+	return over
 }
 
 func (s *Server) serveContent(w *countingWriter, r *http.Request, repo *Repo, commitID, p string, cdn bool) {

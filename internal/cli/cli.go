@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/afero"
@@ -124,6 +126,7 @@ from file extensions.`,
 		newHeadCmd(env, g),
 		newShardCmd(env, g),
 		newSampleCmd(env, g),
+		newCacheCmd(env, g),
 		newVersionCmd(env),
 	)
 	return root
@@ -150,9 +153,12 @@ func newVersionCmd(env *Env) *cobra.Command {
 	}
 }
 
-// Main runs dsctl on the process's arguments and streams, with Ctrl-C
-// cancelling the command, and returns the exit code.
+// Main runs dsctl on the process's arguments and streams and returns the
+// exit code. Ctrl-C (SIGINT) or SIGTERM cancels the command, which then
+// removes its partial output and exits with ExitError.
 func Main(ctx context.Context) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	return Run(ctx, os.Args[1:], Env{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		Fs:               afero.NewOsFs(),

@@ -12,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/dataset"
 	"github.com/quiverdata/quiver/internal/progress"
 )
 
@@ -22,6 +23,8 @@ type shardFlags struct {
 	maxShardSize string
 	split        string
 	format       string
+	shuffle      bool
+	seed         uint64
 }
 
 func newShardCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -34,10 +37,15 @@ Hugging Face way, {split}-00000-of-00008.{ext}. Shards are contiguous: with
 --num-shards N the first (rows mod N) shards hold one row more than the
 others; with --max-shard-size a shard is closed once its Arrow (uncompressed)
 size reaches SIZE, as Hugging Face's max_shard_size does. Shards appear only
-when every one of them is complete.`,
+when every one of them is complete.
+
+--shuffle permutes all rows with --seed first: the inputs are loaded into the
+dataset cache (memory-mapped Arrow, reused by later runs) and the shards are
+gathered from it in shuffled order.`,
 		Example: `  dsctl shard data.jsonl --out shards --num-shards 8
   dsctl shard 'raw/*.parquet' --out shards --max-shard-size 500MB --split validation
-  dsctl shard data.parquet --out shards --num-shards 4 --format jsonl.zst`,
+  dsctl shard data.parquet --out shards --num-shards 4 --format jsonl.zst
+  dsctl shard data.jsonl --out shards --num-shards 8 --shuffle --seed 42`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runShard(cmd.Context(), env, g, &f, args)
@@ -48,6 +56,8 @@ when every one of them is complete.`,
 	fl.IntVar(&f.numShards, "num-shards", 0, "number of shards")
 	fl.StringVar(&f.maxShardSize, "max-shard-size", "", "largest Arrow size per shard, e.g. 500MB or 1GiB")
 	fl.StringVar(&f.split, "split", "train", "split name in shard file names")
+	fl.BoolVar(&f.shuffle, "shuffle", false, "shuffle all rows globally before sharding (materializes the inputs in the dataset cache)")
+	fl.Uint64Var(&f.seed, "seed", 0, "shuffle seed; the same seed gives the same shards on every machine")
 	fl.StringVar(&f.format, "format", "parquet", "shard format: parquet, jsonl, jsonl.gz, jsonl.zst, arrow, arrows, csv")
 	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to keep, in this order")
 	fl.StringVar(&f.compression, "compression", "", "Parquet/Arrow codec (default zstd for Parquet)")
@@ -85,6 +95,9 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	wopts, err := writeOptions(&f.convertFlags, "x."+ext)
 	if err != nil {
 		return err
+	}
+	if f.shuffle {
+		return runShuffledShard(ctx, env, g, f, args, ext, wopts, maxBytes)
 	}
 	inputs, err := expandInputs(ctx, env, args)
 	if err != nil {
@@ -322,4 +335,65 @@ func ParseSize(s string) (int64, error) {
 		return 0, fmt.Errorf("bad size %q", s)
 	}
 	return int64(v * mult), nil
+}
+
+// runShuffledShard loads the inputs as one dataset (through the cache),
+// shuffles it with the seed and exports the shards.
+func runShuffledShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args []string, ext string, wopts []arrowio.WriteOption, maxBytes int64) error {
+	var counter progress.Counter
+	var lastRows int64
+	bar := g.startProgress(env, "shard", 0, &counter)
+	defer bar.Stop()
+	opts := []dataset.Option{
+		dataset.WithSplits(map[string][]string{f.split: args}),
+		dataset.WithResolver(dataset.DefaultResolver{HubOptions: env.HubOptions}),
+		dataset.WithProgress(func(p dataset.Progress) {
+			if p.Rows > lastRows {
+				counter.AddRows(p.Rows - lastRows)
+			}
+			lastRows = p.Rows
+			if p.Done {
+				lastRows = 0
+			}
+		}),
+	}
+	if f.workers > 0 {
+		opts = append(opts, dataset.WithWorkers(f.workers))
+	}
+	splits, err := dataset.Load(ctx, nil, opts...)
+	if err != nil {
+		return err
+	}
+	ds := splits[f.split]
+	if ds == nil {
+		return fmt.Errorf("no data loaded from %s", strings.Join(args, " "))
+	}
+	if cols := splitColumns(f.columns); len(cols) > 0 {
+		ds = ds.SelectColumns(cols...)
+	}
+	ds = ds.Shuffle(f.seed)
+	format, _, _ := arrowio.DetectFormat("x." + ext)
+	out := f.outDir
+	if f.numShards == 1 {
+		// Export takes a file name when there is one shard.
+		if err := env.Fs.MkdirAll(f.outDir, 0o755); err != nil {
+			return err
+		}
+		out = filepath.Join(f.outDir, fmt.Sprintf("%s-00000-of-00001.%s", f.split, ext))
+	}
+	names, err := ds.Export(ctx, out, dataset.ExportOptions{
+		Format:        format.String(),
+		NumShards:     f.numShards,
+		MaxShardBytes: maxBytes,
+		Template:      "{split}-{shard}-of-{num_shards}." + ext,
+		Split:         f.split,
+		WriteOptions:  wopts,
+	})
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		fmt.Fprintln(env.Stdout, n)
+	}
+	return nil
 }

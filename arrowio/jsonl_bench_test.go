@@ -1,0 +1,189 @@
+package arrowio
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"syscall"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/spf13/afero"
+)
+
+// jsonlBenchRows lines of synthJSONL make about 65 MB.
+const jsonlBenchRows = 50_000
+
+var jsonlBenchData = sync.OnceValues(func() ([]byte, *arrow.Schema) {
+	data := synthJSONL(jsonlBenchRows, 7)
+	s, err := InferJSONLSchema(bytes.NewReader(data), WithInferRows(-1))
+	if err != nil {
+		panic(err)
+	}
+	return data, s
+})
+
+func BenchmarkJSONLDecode(b *testing.B) {
+	data, schema := jsonlBenchData()
+	fsys := afero.NewMemMapFs()
+	afero.WriteFile(fsys, "bench.jsonl", data, 0o644)
+	for _, workers := range []int{1, runtime.GOMAXPROCS(0)} {
+		b.Run(fmt.Sprintf("workers=%d", workers), func(b *testing.B) {
+			r, err := OpenJSONL(fsys, "bench.jsonl", WithSchema(schema), WithWorkers(workers))
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			var rows int64
+			cpu0 := cpuSeconds()
+			for b.Loop() {
+				rows = 0
+				for batch, err := range r.Batches(context.Background()) {
+					if err != nil {
+						b.Fatal(err)
+					}
+					rows += batch.NumRows()
+				}
+			}
+			if rows != jsonlBenchRows {
+				b.Fatalf("decoded %d rows, want %d", rows, jsonlBenchRows)
+			}
+			sec := b.Elapsed().Seconds() / float64(b.N)
+			b.ReportMetric(float64(rows)/sec, "rows/s")
+			b.ReportMetric(float64(len(data))/1e6/sec/float64(workers), "MB/s/core")
+			jsonlReportCPU(b, cpu0, len(data))
+		})
+	}
+}
+
+// BenchmarkJSONLDecodeInfer includes schema inference over the whole file.
+func BenchmarkJSONLDecodeInfer(b *testing.B) {
+	data, _ := jsonlBenchData()
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := InferJSONLSchema(bytes.NewReader(data), WithInferRows(-1)); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJSONLBaselineStdlib decodes every line into map[string]any with
+// encoding/json: the baseline to beat.
+func BenchmarkJSONLBaselineStdlib(b *testing.B) {
+	data, _ := jsonlBenchData()
+	b.SetBytes(int64(len(data)))
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		sc := bufio.NewScanner(bytes.NewReader(data))
+		sc.Buffer(make([]byte, 1<<20), 1<<26)
+		n := 0
+		for sc.Scan() {
+			var m map[string]any
+			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		if n != jsonlBenchRows {
+			b.Fatalf("%d rows", n)
+		}
+	}
+	jsonlReportCPU(b, cpu0, len(data))
+	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
+}
+
+// BenchmarkJSONLBaselineArrowGo decodes with arrow-go's array.JSONReader
+// in chunks of 16384 rows.
+func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
+	data, schema := jsonlBenchData()
+	b.SetBytes(int64(len(data)))
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
+		var rows int64
+		for r.Next() {
+			rows += r.RecordBatch().NumRows()
+		}
+		if err := r.Err(); err != nil {
+			b.Fatal(err)
+		}
+		r.Release()
+		if rows != jsonlBenchRows {
+			b.Fatalf("%d rows", rows)
+		}
+	}
+	jsonlReportCPU(b, cpu0, len(data))
+	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
+}
+
+// BenchmarkJSONLEncode writes the decoded dataset back to JSON Lines;
+// bytes are output bytes.
+func BenchmarkJSONLEncode(b *testing.B) {
+	data, schema := jsonlBenchData()
+	fsys := afero.NewMemMapFs()
+	afero.WriteFile(fsys, "bench.jsonl", data, 0o644)
+	r, err := OpenJSONL(fsys, "bench.jsonl", WithSchema(schema))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var batches []arrow.RecordBatch
+	for batch, err := range r.Batches(context.Background()) {
+		if err != nil {
+			b.Fatal(err)
+		}
+		batch.Retain()
+		batches = append(batches, batch)
+	}
+	defer releaseBatches(batches)
+	var cw countWriter
+	cpu0 := cpuSeconds()
+	for b.Loop() {
+		cw.n = 0
+		w, err := NewWriter(&cw, schema, WithOutputFormat(FormatJSONL, CompressionNone))
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, batch := range batches {
+			if err := w.Write(batch); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := w.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.SetBytes(cw.n)
+	jsonlReportCPU(b, cpu0, int(cw.n))
+	b.ReportMetric(float64(jsonlBenchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+}
+
+type countWriter struct{ n int64 }
+
+func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
+
+var _ io.Writer = (*countWriter)(nil)
+
+// cpuSeconds returns the CPU time (user+system) this process has used. On a
+// shared machine, bytes per CPU-second is a steadier figure than wall-clock
+// MB/s.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// jsonlReportCPU reports MB processed per CPU-second since cpu0, per iteration.
+// It counts the CPU of the timed loop plus b.Loop's bookkeeping only.
+func jsonlReportCPU(b *testing.B, cpu0 float64, bytesPerOp int) {
+	if used := cpuSeconds() - cpu0; used > 0 {
+		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
+	}
+}
