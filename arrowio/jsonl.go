@@ -25,8 +25,10 @@ import (
 // schema: keys it lacks are ignored, keys a line lacks are null, of
 // duplicate keys the first wins, and values are converted to the field type
 // (an integer into a float field, any value into a string field as its JSON
-// text, an ISO-8601 string into a timestamp or date field, base64 into a
-// binary field, a number or numeric string into a decimal field). A value
+// text, an ISO-8601 string or a number of the unit into a timestamp, date,
+// time or duration field, base64 into a binary field, a number or numeric
+// string into a decimal field). Maps need string keys; unions, views,
+// run-end encoded and dictionary fields are ErrUnsupported at open. A value
 // that does not convert is an error wrapping ErrSchema; malformed JSON an
 // error wrapping ErrSyntax. Both are *PosError values with the line, the
 // byte column and the top-level column. With WithPermissive such lines are

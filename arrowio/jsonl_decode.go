@@ -16,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/decimal128"
+	"github.com/apache/arrow-go/v18/arrow/float16"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 )
 
@@ -73,6 +74,14 @@ func newColumn(dt arrow.DataType, path string) (column, error) {
 		return &date32Col{fixedCol: fixedCol[int32]{dt: dt, path: path}}, nil
 	case *arrow.Date64Type:
 		return &timeCol{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: arrow.Millisecond, date: true}, nil
+	case *arrow.DurationType:
+		return newIntCol[int64](dt, path, math.MinInt64, math.MaxInt64), nil
+	case *arrow.Time32Type:
+		return &timeOfDayCol[int32]{fixedCol: fixedCol[int32]{dt: dt, path: path}, unit: t.Unit}, nil
+	case *arrow.Time64Type:
+		return &timeOfDayCol[int64]{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: t.Unit}, nil
+	case *arrow.Float16Type:
+		return &float16Col{fixedCol: fixedCol[float16.Num]{dt: dt, path: path}}, nil
 	case *arrow.Decimal128Type:
 		return &decimalCol{fixedCol: fixedCol[decimal128.Num]{dt: dt, path: path}, prec: t.Precision, scale: t.Scale}, nil
 	case *arrow.ListType:
@@ -326,6 +335,26 @@ func (c *floatCol[T]) decode(s *scanner) error {
 			return err
 		}
 		c.push(T(parseFloat(t)))
+		return nil
+	}
+	if s.isNull() {
+		c.appendNull()
+		return nil
+	}
+	return convErr(s, c.path, c.dt)
+}
+
+// float16Col decodes numbers into half floats (rounded to nearest).
+type float16Col struct{ fixedCol[float16.Num] }
+
+func (c *float16Col) decode(s *scanner) error {
+	ch := s.peek()
+	if ch == '-' || ch-'0' <= 9 {
+		t, _, err := s.number()
+		if err != nil {
+			return err
+		}
+		c.push(float16.New(float32(parseFloat(t))))
 		return nil
 	}
 	if s.isNull() {

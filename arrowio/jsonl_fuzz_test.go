@@ -50,6 +50,10 @@ func FuzzJSONLDecode(f *testing.F) {
 		{Name: "bin", Type: arrow.BinaryTypes.Binary, Nullable: true},
 		{Name: "d", Type: &arrow.Decimal128Type{Precision: 9, Scale: 3}, Nullable: true},
 		{Name: "z", Type: arrow.Null, Nullable: true},
+		{Name: "tod", Type: arrow.FixedWidthTypes.Time32ms, Nullable: true},
+		{Name: "h", Type: arrow.FixedWidthTypes.Float16, Nullable: true},
+		{Name: "d64", Type: arrow.FixedWidthTypes.Date64, Nullable: true},
+		{Name: "d32", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
 	}, nil)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		for _, permissive := range []bool{false, true} {

@@ -230,3 +230,89 @@ func daysFromCivil(y, m, d int64) int64 {
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
 }
+
+// timeOfDayCol decodes time32 and time64 columns from a number of the
+// column's unit since midnight or a "HH:MM[:SS[.fraction]]" string.
+type timeOfDayCol[T int32 | int64] struct {
+	fixedCol[T]
+	unit arrow.TimeUnit
+}
+
+func (c *timeOfDayCol[T]) decode(s *scanner) error {
+	start := s.pos
+	switch ch := s.peek(); {
+	case ch == '-' || ch-'0' <= 9:
+		t, isInt, err := s.number()
+		if err != nil {
+			return err
+		}
+		v, ok := parseInt64(t)
+		if !isInt || !ok || int64(T(v)) != v {
+			return s.schemaErr(start, c.path, fmt.Sprintf("number %s does not fit %s", t, c.dt))
+		}
+		c.push(T(v))
+		return nil
+	case ch == '"':
+		t, err := s.str()
+		if err != nil {
+			return err
+		}
+		ns, ok := parseTimeOfDay(t)
+		if !ok {
+			return s.schemaErr(start, c.path, fmt.Sprintf("%q is not a time of day", t))
+		}
+		switch c.unit {
+		case arrow.Second:
+			ns /= 1e9
+		case arrow.Millisecond:
+			ns /= 1e6
+		case arrow.Microsecond:
+			ns /= 1e3
+		}
+		c.push(T(ns))
+		return nil
+	}
+	if s.isNull() {
+		c.appendNull()
+		return nil
+	}
+	return convErr(s, c.path, c.dt)
+}
+
+// parseTimeOfDay parses HH:MM[:SS[.fraction]] into nanoseconds since midnight.
+func parseTimeOfDay(b []byte) (int64, bool) {
+	two := func(i int) (int64, bool) {
+		if i+2 > len(b) || b[i] < '0' || b[i] > '9' || b[i+1] < '0' || b[i+1] > '9' {
+			return 0, false
+		}
+		return int64(b[i]-'0')*10 + int64(b[i+1]-'0'), true
+	}
+	hh, ok1 := two(0)
+	mm, ok2 := two(3)
+	if !ok1 || !ok2 || b[2] != ':' || hh > 23 || mm > 59 {
+		return 0, false
+	}
+	ns := (hh*3600 + mm*60) * 1e9
+	i := 5
+	if i < len(b) && b[i] == ':' {
+		ss, ok := two(i + 1)
+		if !ok || ss > 60 {
+			return 0, false
+		}
+		ns += ss * 1e9
+		i += 3
+		if i < len(b) && b[i] == '.' {
+			i++
+			scale, digits := int64(1e8), 0
+			for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
+				ns += int64(b[i]-'0') * scale
+				scale /= 10
+				digits++
+			}
+			if digits == 0 {
+				return 0, false
+			}
+		}
+	}
+	return ns, i == len(b)
+}

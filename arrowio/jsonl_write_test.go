@@ -230,8 +230,8 @@ func TestJSONLRoundTrip(t *testing.T) {
 }
 
 func TestJSONLRoundTripTypes(t *testing.T) {
-	in := `{"t":"2024-05-01T12:30:00.25Z","d":"2024-02-29","b":"aGk=","dec":"-12.50","f":0.1,"u":18446744073709551615,"m":{"k":[1.5]},"e":[1,2],"s":{"x":"\u00e9\n"}}
-{"t":null,"d":null,"b":null,"dec":null,"f":null,"u":null,"m":null,"e":null,"s":null}
+	in := `{"t":"2024-05-01T12:30:00.25Z","d":"2024-02-29","b":"aGk=","dec":"-12.50","f":0.1,"u":18446744073709551615,"m":{"k":[1.5]},"e":[1,2],"s":{"x":"\u00e9\n"},"tod":"23:59:59.000001","t32":"00:00:01.5","dur":-5,"h":0.5}
+{"t":null,"d":null,"b":null,"dec":null,"f":null,"u":null,"m":null,"e":null,"s":null,"tod":null,"t32":3600000,"dur":null,"h":null}
 `
 	schema := arrow.NewSchema([]arrow.Field{
 		{Name: "t", Type: &arrow.TimestampType{Unit: arrow.Nanosecond, TimeZone: "UTC"}, Nullable: true},
@@ -243,6 +243,10 @@ func TestJSONLRoundTripTypes(t *testing.T) {
 		{Name: "m", Type: arrow.MapOf(arrow.BinaryTypes.String, arrow.ListOf(arrow.PrimitiveTypes.Float64)), Nullable: true},
 		{Name: "e", Type: arrow.FixedSizeListOf(2, arrow.PrimitiveTypes.Int16), Nullable: true},
 		{Name: "s", Type: arrow.StructOf(arrow.Field{Name: "x", Type: arrow.BinaryTypes.String, Nullable: true}), Nullable: true},
+		{Name: "tod", Type: arrow.FixedWidthTypes.Time64us, Nullable: true},
+		{Name: "t32", Type: arrow.FixedWidthTypes.Time32ms, Nullable: true},
+		{Name: "dur", Type: arrow.FixedWidthTypes.Duration_s, Nullable: true},
+		{Name: "h", Type: arrow.FixedWidthTypes.Float16, Nullable: true},
 	}, nil)
 	mem := newCheckedMem(t)
 	fsys := memFile(t, "a.jsonl", []byte(in))
@@ -265,8 +269,8 @@ func TestJSONLRoundTripTypes(t *testing.T) {
 		t.Fatal(err)
 	}
 	written, _ := afero.ReadFile(fsys, "b.jsonl")
-	want := `{"t":"2024-05-01T12:30:00.25Z","d":"2024-02-29","b":"aGk=","dec":"-12.50","f":0.1,"u":18446744073709551615,"m":{"k":[1.5]},"e":[1,2],"s":{"x":"é\n"}}
-{"t":null,"d":null,"b":null,"dec":null,"f":null,"u":null,"m":null,"e":null,"s":null}
+	want := `{"t":"2024-05-01T12:30:00.25Z","d":"2024-02-29","b":"aGk=","dec":"-12.50","f":0.1,"u":18446744073709551615,"m":{"k":[1.5]},"e":[1,2],"s":{"x":"é\n"},"tod":"23:59:59.000001","t32":"00:00:01.5","dur":-5,"h":0.5}
+{"t":null,"d":null,"b":null,"dec":null,"f":null,"u":null,"m":null,"e":null,"s":null,"tod":null,"t32":"01:00:00","dur":null,"h":null}
 `
 	if string(written) != want {
 		t.Errorf("written\n%s\nwant\n%s", written, want)
