@@ -20,6 +20,7 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 
+	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/hubfs"
 	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
@@ -84,7 +85,7 @@ func benchData(b *testing.B) []string {
 					id++
 				}
 				rec := bld.NewRecordBatch()
-				benchBytes += batchBytes(rec)
+				benchBytes += arrowio.BatchBytes(rec)
 				if err := w.Write(rec); err != nil {
 					benchErr = err
 					return
@@ -230,74 +231,4 @@ func BenchmarkStreamHub(b *testing.B) {
 		return streamRows(b, s)
 	})
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
-}
-
-// batchBytes sums the Arrow buffers of a batch without dictionaries
-// (arrowio.BatchBytes trips on a typed-nil dictionary in arrow-go v18.8.0).
-func batchBytes(rec arrow.RecordBatch) int64 {
-	var n int64
-	var walk func(d arrow.ArrayData)
-	walk = func(d arrow.ArrayData) {
-		for _, buf := range d.Buffers() {
-			if buf != nil {
-				n += int64(buf.Len())
-			}
-		}
-		for _, c := range d.Children() {
-			walk(c)
-		}
-	}
-	for _, c := range rec.Columns() {
-		walk(c.Data())
-	}
-	return n
-}
-
-// BenchmarkGather compares the direct gather with arrow's take kernel on
-// one shuffled 10,000-row window of the benchmark data (id, score, text).
-func BenchmarkGather(b *testing.B) {
-	paths := benchData(b)
-	s, err := Open(context.Background(), paths[:1], WithChunkRows(10000))
-	if err != nil {
-		b.Fatal(err)
-	}
-	var rec arrow.RecordBatch
-	for batch, err := range s.Batches(context.Background()) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch.Retain()
-		rec = batch
-		break
-	}
-	defer rec.Release()
-	offs := make([]int64, rec.NumRows())
-	for i, p := range permutation(len(offs), 1) {
-		offs[i] = int64(p)
-	}
-	bytes := batchBytes(rec)
-	b.Run("direct", func(b *testing.B) {
-		b.SetBytes(bytes)
-		for b.Loop() {
-			out, err := takeRows(context.Background(), rec, offs, memory.DefaultAllocator)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out.Release()
-		}
-	})
-	b.Run("take-kernel", func(b *testing.B) {
-		b.SetBytes(bytes)
-		ind := array.NewInt64Builder(memory.DefaultAllocator)
-		ind.AppendValues(offs, nil)
-		arr := ind.NewArray()
-		defer arr.Release()
-		for b.Loop() {
-			out, err := takeBatch(context.Background(), rec, arr, memory.DefaultAllocator)
-			if err != nil {
-				b.Fatal(err)
-			}
-			out.Release()
-		}
-	})
 }

@@ -378,22 +378,12 @@ func concatBatches(hs []held, mem memory.Allocator) (arrow.RecordBatch, error) {
 
 // takeRows gathers rows offs of rec into a new batch.
 func takeRows(ctx context.Context, rec arrow.RecordBatch, offs []int64, mem memory.Allocator) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, rec.NumCols())
-	for j := range cols {
-		col, err := gatherColumn(ctx, rec.Column(j), offs, mem)
-		if err != nil {
-			for _, c := range cols[:j] {
-				c.Release()
-			}
-			return nil, fmt.Errorf("streaming: gathering column %q: %w", rec.Schema().Field(j).Name, err)
-		}
-		cols[j] = col
-	}
-	out := array.NewRecordBatch(rec.Schema(), cols, int64(len(offs)))
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
+	b := array.NewInt64Builder(mem)
+	defer b.Release()
+	b.AppendValues(offs, nil)
+	ind := b.NewArray()
+	defer ind.Release()
+	return takeBatch(ctx, rec, ind, mem)
 }
 
 // takeBatch gathers rows ind of rec into a new batch.
