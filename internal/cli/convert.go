@@ -155,7 +155,7 @@ func writeOptions(f *convertFlags, out string) ([]arrowio.WriteOption, error) {
 func copyBatches(ctx context.Context, readers []arrowio.Reader, schema *arrow.Schema, w arrowio.Writer, limit int64, counter *progress.Counter) error {
 	var written int64
 	for _, r := range readers {
-		for batch, err := range r.Batches(ctx) {
+		for batch, err := range arrowio.Prefetch(ctx, r.Batches(ctx), 2) {
 			if err != nil {
 				return err
 			}

@@ -213,7 +213,7 @@ func (s *shardWriter) closeCurrent() error {
 // rows; otherwise a shard closes once it holds maxBytes of Arrow data.
 func (s *shardWriter) run(ctx context.Context, readers []arrowio.Reader, sizes []int64, maxBytes int64, counter *progress.Counter) error {
 	for _, r := range readers {
-		for batch, err := range r.Batches(ctx) {
+		for batch, err := range arrowio.Prefetch(ctx, r.Batches(ctx), 2) {
 			if err != nil {
 				return err
 			}
