@@ -36,6 +36,7 @@ type cursor struct {
 	next     func() (arrow.RecordBatch, error, bool)
 	stop     func()
 	buf      []held
+	ahead    *readAhead // the next shard, being read; nil if none
 
 	// win is the concatenation of S rows [winStart, winEnd) when a
 	// shuffle window spans several held batches; nil otherwise.
@@ -50,8 +51,91 @@ func newCursor(ctx context.Context, src Source, p *plan, mem memory.Allocator) *
 // close releases everything the cursor holds.
 func (c *cursor) close() {
 	c.closeShard()
+	c.cancelAhead()
 	c.dropBefore(1 << 62)
 	c.dropWindow()
+}
+
+// readAhead is shard k (in epoch order) being read on its own goroutine
+// while the cursor reads the one before, so that opening a shard (a
+// footer and first column chunks, possibly over the network) overlaps
+// with consuming the previous one. At most one batch waits in it.
+type readAhead struct {
+	k      int
+	ch     chan aheadItem
+	cancel context.CancelFunc
+}
+
+type aheadItem struct {
+	rec arrow.RecordBatch // retained
+	err error
+}
+
+// startAhead starts reading shard k ahead, unless it is out of range.
+func (c *cursor) startAhead(k int) {
+	if k >= len(c.plan.order) || c.shards[c.plan.order[k]].Rows == 0 {
+		return
+	}
+	ctx, cancel := context.WithCancel(c.ctx)
+	ra := &readAhead{k: k, ch: make(chan aheadItem, 1), cancel: cancel}
+	seq := c.src.Read(ctx, c.plan.order[k])
+	go func() {
+		defer close(ra.ch)
+		for rec, err := range seq {
+			if rec != nil {
+				rec.Retain()
+			}
+			select {
+			case ra.ch <- aheadItem{rec, err}:
+			case <-ctx.Done():
+				if rec != nil {
+					rec.Release()
+				}
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	c.ahead = ra
+}
+
+// cancelAhead stops a read-ahead and releases what it produced.
+func (c *cursor) cancelAhead() {
+	if c.ahead == nil {
+		return
+	}
+	c.ahead.cancel()
+	for it := range c.ahead.ch {
+		if it.rec != nil {
+			it.rec.Release()
+		}
+	}
+	c.ahead = nil
+}
+
+// aheadSeq turns a read-ahead into the borrowed-batch iterator Read gives.
+func aheadSeq(ra *readAhead) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		defer func() {
+			ra.cancel()
+			for it := range ra.ch {
+				if it.rec != nil {
+					it.rec.Release()
+				}
+			}
+		}()
+		for it := range ra.ch {
+			ok := yield(it.rec, it.err)
+			if it.rec != nil {
+				it.rec.Release()
+			}
+			if !ok || it.err != nil {
+				return
+			}
+		}
+	}
 }
 
 func (c *cursor) dropWindow() {
@@ -154,8 +238,16 @@ func (c *cursor) openShard(k int) error {
 	c.k = k
 	c.pos = c.plan.start[k]
 	c.shardEnd = c.pos + c.shards[c.plan.order[k]].Rows
-	seq := c.src.Read(c.ctx, c.plan.order[k])
+	var seq iter.Seq2[arrow.RecordBatch, error]
+	if c.ahead != nil && c.ahead.k == k {
+		seq = aheadSeq(c.ahead)
+		c.ahead = nil
+	} else {
+		c.cancelAhead()
+		seq = c.src.Read(c.ctx, c.plan.order[k])
+	}
 	c.next, c.stop = iter.Pull2(seq)
+	c.startAhead(k + 1)
 	return nil
 }
 

@@ -419,7 +419,8 @@ func (s *Stream) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, error
 		ctx, cancel := context.WithCancel(ctx)
 		ch := make(chan chan chunk, s.cfg.prefetch)
 		var wg sync.WaitGroup
-		wg.Go(func() { s.produce(ctx, p, s.pos.local, ch) })
+		start := s.pos.local
+		wg.Go(func() { s.produce(ctx, p, start, ch) })
 		defer func() {
 			cancel()
 			for rc := range ch {

@@ -24,14 +24,12 @@ import (
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/spf13/afero"
-	"github.com/spf13/cobra"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quiverdata/quiver/arrowio"
 )
 
-// streamCLI runs the stream command in-process (it is not registered in the
-// root command here, so the test builds its own).
+// streamCLI runs dsctl stream in-process.
 func streamCLI(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
@@ -40,22 +38,9 @@ func streamCLI(t *testing.T, args ...string) (int, string, string) {
 	return code, stdout.String(), stderr.String()
 }
 
+// execStream runs "dsctl stream args..." through Run.
 func execStream(ctx context.Context, env Env, args []string) int {
-	cmd := newStreamCmd(&env, &globalFlags{})
-	cmd.SilenceUsage, cmd.SilenceErrors = true, true
-	cmd.SetArgs(args)
-	cmd.SetOut(env.Stdout)
-	cmd.SetErr(env.Stderr)
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	if err := cmd.ExecuteContext(ctx); err != nil {
-		fmt.Fprintf(env.Stderr, "dsctl: %s\n", oneLine(err.Error()))
-		var ue usageError
-		if errors.As(err, &ue) || isCobraUsage(err) {
-			return ExitUsage
-		}
-		return ExitError
-	}
-	return ExitOK
+	return Run(ctx, append([]string{"stream"}, args...), env)
 }
 
 // TestHelperStreamProcess is not a test: it is dsctl stream run as a child
