@@ -73,6 +73,7 @@ func TestPrefetch(t *testing.T) {
 	require.Equal(t, 7, count)
 
 	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	count = 0
 	for _, err := range Prefetch(cctx, lending(mem, 1000, -1), 2) {
 		if err != nil {
