@@ -32,8 +32,9 @@ import (
 // and bounds the writer's memory to about (GOMAXPROCS+1) times this size.
 // Parquet compresses page by page (1 MiB pages), so smaller row groups cost
 // little in file size; DuckDB uses row groups of a similar size (122,880
-// rows).
-const ParquetRowGroupBytes = 32 << 20
+// rows). 16 MiB against 32 MiB, on the generated 1 GB JSONL → Parquet
+// conversion: the same time, 0.2% larger output, about 170 MB less peak RSS.
+const ParquetRowGroupBytes = 16 << 20
 
 // parquetDictMaxRatio: a column whose sampled distinct/values ratio exceeds
 // this is written without dictionary encoding, which costs time and saves
