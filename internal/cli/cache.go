@@ -11,6 +11,7 @@ import (
 
 	"github.com/quiverdata/quiver/dataset"
 	"github.com/quiverdata/quiver/internal/progress"
+	"github.com/quiverdata/quiver/internal/units"
 )
 
 func newCacheCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -131,7 +132,7 @@ entries until the cache fits in --max-size. Give at least one of the two.`,
 				opts.OlderThan = d
 			}
 			if maxSize != "" {
-				n, err := ParseSize(maxSize)
+				n, err := units.ParseSize(maxSize)
 				if err != nil {
 					return usageError{err}
 				}

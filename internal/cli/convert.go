@@ -63,27 +63,12 @@ func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, 
 	if err != nil {
 		return err
 	}
-	inputs, err := expandInputs(ctx, env, inArgs)
-	if err != nil {
-		return err
-	}
 	var counter progress.Counter
-	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
-	if f.batchSize > 0 {
-		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
-	}
-	if f.workers > 0 {
-		ropts = append(ropts, arrowio.WithWorkers(f.workers))
-	}
-	readers, err := openAll(inputs, &counter, ropts...)
+	inputs, readers, schema, err := openInputs(ctx, env, inArgs, f, &counter)
 	if err != nil {
 		return err
 	}
 	defer closeAll(readers)
-	schema, err := unifiedSchema(readers)
-	if err != nil {
-		return err
-	}
 
 	var w arrowio.Writer
 	if out == "-" {

@@ -127,3 +127,31 @@ func openOne(ctx context.Context, env *Env, location string, opts ...arrowio.Rea
 	}
 	return arrowio.Open(inputs[0].fs, inputs[0].path, opts...)
 }
+
+// openInputs resolves the locations in args and opens them with the read
+// flags of f (columns, batch size, workers), counting bytes read into
+// counter. It returns the inputs, their readers (the caller closes them with
+// closeAll) and the schema they unify to.
+func openInputs(ctx context.Context, env *Env, args []string, f *convertFlags, counter *progress.Counter) ([]input, []arrowio.Reader, *arrow.Schema, error) {
+	inputs, err := expandInputs(ctx, env, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
+	if f.batchSize > 0 {
+		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
+	}
+	if f.workers > 0 {
+		ropts = append(ropts, arrowio.WithWorkers(f.workers))
+	}
+	readers, err := openAll(inputs, counter, ropts...)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	schema, err := unifiedSchema(readers)
+	if err != nil {
+		closeAll(readers)
+		return nil, nil, nil, err
+	}
+	return inputs, readers, schema, nil
+}

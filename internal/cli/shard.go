@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -14,6 +13,7 @@ import (
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/dataset"
 	"github.com/quiverdata/quiver/internal/progress"
+	"github.com/quiverdata/quiver/internal/units"
 )
 
 type shardFlags struct {
@@ -81,7 +81,7 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	var maxBytes int64
 	if f.maxShardSize != "" {
 		var err error
-		if maxBytes, err = ParseSize(f.maxShardSize); err != nil || maxBytes <= 0 {
+		if maxBytes, err = units.ParseSize(f.maxShardSize); err != nil || maxBytes <= 0 {
 			return usagef("--max-shard-size %q: want a positive size such as 500MB", f.maxShardSize)
 		}
 	}
@@ -99,27 +99,12 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	if f.shuffle {
 		return runShuffledShard(ctx, env, g, f, args, ext, wopts, maxBytes)
 	}
-	inputs, err := expandInputs(ctx, env, args)
-	if err != nil {
-		return err
-	}
 	var counter progress.Counter
-	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
-	if f.batchSize > 0 {
-		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
-	}
-	if f.workers > 0 {
-		ropts = append(ropts, arrowio.WithWorkers(f.workers))
-	}
-	readers, err := openAll(inputs, &counter, ropts...)
+	inputs, readers, schema, err := openInputs(ctx, env, args, &f.convertFlags, &counter)
 	if err != nil {
 		return err
 	}
 	defer closeAll(readers)
-	schema, err := unifiedSchema(readers)
-	if err != nil {
-		return err
-	}
 	var sizes []int64 // rows per shard, when counting by --num-shards
 	if f.numShards > 0 {
 		var total int64
@@ -308,33 +293,6 @@ func (s *shardWriter) abort() {
 		_ = s.fs.Remove(t)
 	}
 	s.temps = nil
-}
-
-// ParseSize parses a byte size such as 500MB, 1.5GiB, 64k or 1024 (bytes).
-// Decimal units (KB, MB, GB, TB) are powers of 1000, binary units (KiB, MiB,
-// GiB, TiB) powers of 1024; a bare K, M, G, T is binary.
-func ParseSize(s string) (int64, error) {
-	t := strings.TrimSpace(strings.ToUpper(s))
-	units := []struct {
-		suffix string
-		mult   float64
-	}{
-		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"T", 1 << 40}, {"B", 1},
-	}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 {
-		return 0, fmt.Errorf("bad size %q", s)
-	}
-	return int64(v * mult), nil
 }
 
 // runShuffledShard loads the inputs as one dataset (through the cache),

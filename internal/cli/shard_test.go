@@ -9,34 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"500MB", 500_000_000, true},
-		{"1GiB", 1 << 30, true},
-		{"1.5 gb", 1_500_000_000, true},
-		{"64k", 64 << 10, true},
-		{"1024", 1024, true},
-		{"10B", 10, true},
-		{"", 0, false},
-		{"MB", 0, false},
-		{"-1MB", 0, false},
-		{"ten", 0, false},
-	}
-	for _, tc := range tests {
-		got, err := ParseSize(tc.in)
-		if !tc.ok {
-			require.Error(t, err, tc.in)
-			continue
-		}
-		require.NoError(t, err, tc.in)
-		require.Equal(t, tc.want, got, tc.in)
-	}
-}
-
 func TestShardSizes(t *testing.T) {
 	require.Equal(t, []int64{4, 3, 3}, shardSizes(10, 3))
 	require.Equal(t, []int64{1, 1, 0, 0}, shardSizes(2, 4))

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/quiverdata/quiver/internal/units"
 	"io"
 	"io/fs"
 	"os"
@@ -125,7 +126,7 @@ func runStream(ctx context.Context, env *Env, f *streamFlags, shuffle bool, args
 	}
 	opts := []streaming.Option{streaming.WithFs(env.Fs)}
 	if f.cacheDir != "" {
-		size, err := ParseSize(f.cacheSize)
+		size, err := units.ParseSize(f.cacheSize)
 		if err != nil {
 			return usagef("--read-cache-size: %v", err)
 		}

@@ -648,30 +648,3 @@ func Batches(mem memory.Allocator, cfg Config, batchSize int) iter.Seq2[arrow.Re
 		}
 	}
 }
-
-// ParseSize parses a byte size such as "1GB", "500MB", "64KiB", "1.5G" or
-// "1000": decimal units (KB, MB, GB, TB, or K, M, G, T) are powers of 1000,
-// binary units (KiB, MiB, GiB, TiB) powers of 1024; case is ignored.
-func ParseSize(s string) (int64, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	units := []struct {
-		suffix string
-		mult   float64
-	}{
-		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"TIB", 1 << 40},
-		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
-		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1},
-	}
-	mult := 1.0
-	for _, u := range units {
-		if strings.HasSuffix(t, u.suffix) {
-			t, mult = strings.TrimSpace(strings.TrimSuffix(t, u.suffix)), u.mult
-			break
-		}
-	}
-	v, err := strconv.ParseFloat(t, 64)
-	if err != nil || v < 0 || math.IsInf(v, 0) || v*mult > math.MaxInt64/2 {
-		return 0, fmt.Errorf("datagen: bad size %q", s)
-	}
-	return int64(v * mult), nil
-}

@@ -273,38 +273,6 @@ func TestWriteJSONLErrors(t *testing.T) {
 	assert.Empty(t, slices.Collect(Rows(Config{Rows: -1})))
 }
 
-func TestParseSize(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int64
-		bad  bool
-	}{
-		{in: "1000", want: 1000},
-		{in: "1GB", want: 1_000_000_000},
-		{in: "1gb", want: 1_000_000_000},
-		{in: "500MB", want: 500_000_000},
-		{in: "1.5G", want: 1_500_000_000},
-		{in: "64KiB", want: 65536},
-		{in: "2MiB", want: 2 << 20},
-		{in: "10 KB", want: 10_000},
-		{in: "7B", want: 7},
-		{in: "", bad: true},
-		{in: "GB", bad: true},
-		{in: "-1MB", bad: true},
-		{in: "12XB", bad: true},
-		{in: "1e30GB", bad: true},
-	}
-	for _, tt := range tests {
-		got, err := ParseSize(tt.in)
-		if tt.bad {
-			assert.Error(t, err, "%q", tt.in)
-			continue
-		}
-		require.NoError(t, err, "%q", tt.in)
-		assert.Equal(t, tt.want, got, "%q", tt.in)
-	}
-}
-
 func BenchmarkWriteJSONL(b *testing.B) {
 	const rows = 20000
 	var cw countWriter

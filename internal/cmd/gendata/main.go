@@ -25,6 +25,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 	"github.com/quiverdata/quiver/internal/atomicfile"
 	"github.com/quiverdata/quiver/internal/datagen"
+	"github.com/quiverdata/quiver/internal/units"
 	"github.com/spf13/afero"
 )
 
@@ -58,7 +59,7 @@ func run(args []string, fsys afero.Fs, stdout, stderr io.Writer) error {
 	case *size != "" && *rows != 0:
 		return errors.New("give -size or -rows, not both")
 	case *size != "":
-		b, err := datagen.ParseSize(*size)
+		b, err := units.ParseSize(*size)
 		if err != nil {
 			return err
 		}
