@@ -20,6 +20,7 @@ type convertFlags struct {
 	rowGroupSize int64
 	batchSize    int
 	workers      int
+	schema       string
 }
 
 func newConvertCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -52,6 +53,7 @@ stream with --to arrows, for another program (pyarrow, DuckDB) to read.`,
 	fl.Int64Var(&f.rowGroupSize, "row-group-size", 0, "Parquet rows per row group (default 1048576)")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while converting (default 65536)")
 	fl.IntVar(&f.workers, "workers", 0, "decode goroutines (default: number of CPUs)")
+	fl.StringVar(&f.schema, "schema", "", "read JSONL and CSV inputs with this schema instead of inferring one: FILE is a .json file as dsctl schema --json prints it, or any data file")
 	return cmd
 }
 

@@ -129,7 +129,7 @@ func openOne(ctx context.Context, env *Env, location string, opts ...arrowio.Rea
 }
 
 // openInputs resolves the locations in args and opens them with the read
-// flags of f (columns, batch size, workers), counting bytes read into
+// flags of f (columns, schema, batch size, workers), counting bytes read into
 // counter. It returns the inputs, their readers (the caller closes them with
 // closeAll) and the schema they unify to.
 func openInputs(ctx context.Context, env *Env, args []string, f *convertFlags, counter *progress.Counter) ([]input, []arrowio.Reader, *arrow.Schema, error) {
@@ -138,6 +138,13 @@ func openInputs(ctx context.Context, env *Env, args []string, f *convertFlags, c
 		return nil, nil, nil, err
 	}
 	ropts := []arrowio.ReadOption{arrowio.WithColumns(splitColumns(f.columns)...)}
+	if f.schema != "" {
+		schema, err := loadSchemaFile(env.Fs, f.schema)
+		if err != nil {
+			return nil, nil, nil, usageError{err}
+		}
+		ropts = append(ropts, arrowio.WithSchema(schema))
+	}
 	if f.batchSize > 0 {
 		ropts = append(ropts, arrowio.WithBatchSize(f.batchSize))
 	}

@@ -65,6 +65,7 @@ gathered from it in shuffled order.`,
 	fl.Int64Var(&f.rowGroupSize, "row-group-size", 0, "Parquet rows per row group (default 1048576)")
 	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while reading (default 65536)")
 	fl.IntVar(&f.workers, "workers", 0, "decode goroutines (default: number of CPUs)")
+	fl.StringVar(&f.schema, "schema", "", "read JSONL and CSV inputs with this schema: a .json file as dsctl schema --json prints it, or any data file")
 	return cmd
 }
 
