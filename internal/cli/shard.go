@@ -319,6 +319,14 @@ func runShuffledShard(ctx context.Context, env *Env, g *globalFlags, f *shardFla
 	if f.workers > 0 {
 		opts = append(opts, dataset.WithWorkers(f.workers))
 	}
+	if f.schema != "" {
+		schema, err := loadSchemaFile(env.Fs, f.schema)
+		if err != nil {
+			return usageError{err}
+		}
+		// The schema is part of the cache key: it changes the data.
+		opts = append(opts, dataset.WithReadOptions("schema="+schema.String(), arrowio.WithSchema(schema)))
+	}
 	splits, err := dataset.Load(ctx, nil, opts...)
 	if err != nil {
 		return err
