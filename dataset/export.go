@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/ops"
 	"github.com/spf13/afero"
@@ -96,7 +95,7 @@ func estimateBytes(st *state) int64 {
 	var total int64
 	for i := range st.src.chunks.NumBatches() {
 		if b, err := st.src.chunks.Batch(i); err == nil {
-			total += batchBytes(b)
+			total += arrowio.BatchBytes(b)
 		}
 	}
 	if n := st.src.len(); n > 0 {
@@ -223,33 +222,6 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 		return err
 	}
 	return w.Close()
-}
-
-// batchBytes sums the Arrow buffers a batch references (whole buffers,
-// also for slices). arrowio.BatchBytes would do, but in this version it
-// dereferences the typed-nil dictionary of non-dictionary arrays.
-func batchBytes(b arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range b.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, buf := range d.Buffers() {
-		if buf != nil {
-			n += int64(buf.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += dataBytes(dict)
-	}
-	return n
 }
 
 // Export writes every split into dir as "{split}-00000-of-0000N" shard
