@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -96,7 +97,11 @@ type chunkStore struct {
 	mu      sync.Mutex
 	batches []arrow.RecordBatch
 	load    func(i int) (arrow.RecordBatch, error)
+	closed  bool
 }
+
+// ErrClosed is returned by Chunks.Batch after Chunks.Close.
+var ErrClosed = errors.New("data already closed")
 
 // NewChunks indexes batches (borrowed, not retained) as one row sequence.
 func NewChunks(schema *arrow.Schema, batches []arrow.RecordBatch) Chunks {
@@ -130,6 +135,9 @@ func (c Chunks) Batch(i int) (arrow.RecordBatch, error) {
 	s := c.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
 	if b := s.batches[i]; b != nil {
 		return b, nil
 	}
@@ -147,6 +155,22 @@ func (c Chunks) Loaded() []arrow.RecordBatch {
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
 	return slices.Clone(c.store.batches)
+}
+
+// Close makes every later Batch call fail with ErrClosed and returns the
+// batches loaded so far (nil entries for the others), for their owner to
+// release. Batches borrowed from c before must no longer be in use. A
+// second Close returns nil.
+func (c Chunks) Close() []arrow.RecordBatch {
+	c.store.mu.Lock()
+	defer c.store.mu.Unlock()
+	if c.store.closed {
+		return nil
+	}
+	c.store.closed = true
+	out := c.store.batches
+	c.store.batches = make([]arrow.RecordBatch, len(out))
+	return out
 }
 
 // Len returns the total row count.
