@@ -203,6 +203,13 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		}
 	}
 	if fastSchema(c.Schema) {
+		b, ok, err := gatherScattered(mem, c, sel)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return b, nil
+		}
 		spans, err := routeSpans(c, sel)
 		if err != nil {
 			return nil, err
@@ -302,6 +309,59 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		perm[i] = base[int(w.chunk)] + int64(w.pos)
 	}
 	return TakeBatch(ctx, mem, joined, perm)
+}
+
+// gatherScattered gathers sel row by row (gatherRows) when its rows are
+// scattered: runs of consecutive positions average fewer than
+// scatteredRunLen rows. ok is false when the span path should be used
+// instead (long runs, or a layout gatherRows does not expect).
+func gatherScattered(mem memory.Allocator, c Chunks, sel Selection) (b arrow.RecordBatch, ok bool, err error) {
+	n := sel.Len()
+	if sel.Idx == nil || n < scatteredRunLen {
+		return nil, false, nil
+	}
+	// Runs first: a cheap pass that avoids routing rows the span path
+	// will route again.
+	runs := int64(1)
+	for i := int64(1); i < n; i++ {
+		if sel.Idx[i] != sel.Idx[i-1]+1 {
+			runs++
+		}
+	}
+	if n/runs >= scatteredRunLen {
+		return nil, false, nil
+	}
+	total := c.Len()
+	slot := make([]int32, c.NumBatches()) // 1 + index in batches; 0 unused
+	var batches []arrow.RecordBatch
+	bi := make([]int32, n)
+	ri := make([]int64, n)
+	cur, lo, hi := int32(-1), int64(0), int64(0)
+	for i, p := range sel.Idx {
+		if p < lo || p >= hi {
+			if p < 0 || p >= total {
+				return nil, false, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+			}
+			ci, _ := c.Locate(p)
+			lo, hi = c.Starts[ci], c.Starts[ci+1]
+			if slot[ci] == 0 {
+				b, err := c.Batch(ci)
+				if err != nil {
+					return nil, false, err
+				}
+				batches = append(batches, b)
+				slot[ci] = int32(len(batches))
+			}
+			cur = slot[ci] - 1
+		}
+		bi[i] = cur
+		ri[i] = p - lo
+	}
+	out, err := gatherRows(mem, c.Schema, batches, bi, ri)
+	if err != nil {
+		return nil, false, nil // errNoFastTake: the span path copes
+	}
+	return out, true, nil
 }
 
 // ConcatBatches concatenates batches with one schema into one batch owned
