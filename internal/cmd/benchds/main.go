@@ -1,0 +1,198 @@
+// Command benchds runs one Quiver dataset operation for
+// scripts/bench-dataset.sh, so that each can be timed (and its peak RSS
+// taken) as a separate process against DuckDB on the same data:
+//
+//	benchds -cache DIR -in DATA.jsonl load             convert into the cache
+//	benchds -cache DIR -in DATA.jsonl reload           open the cached dataset
+//	benchds -cache DIR -in DATA.jsonl parquet OUT      export as one Parquet file
+//	benchds -cache DIR -in DATA.jsonl filter OUT       rows with score > 0.5 to Parquet
+//	benchds -cache DIR -in DATA.jsonl shuffle OUT      full shuffle to Parquet
+//	benchds -cache DIR -in DATA.jsonl shards OUTDIR    8 Parquet shards
+//	benchds -cache DIR -in DATA.jsonl iterate          sequential and shuffled iteration
+//
+// Parquet outputs use zstd (Quiver's default). It prints one line of
+// figures measured inside the process (seconds; rows).
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdata/quiver/dataset"
+)
+
+func main() {
+	cache := flag.String("cache", "", "Quiver cache directory")
+	in := flag.String("in", "", "input JSON Lines file")
+	shards := flag.Int("shards", 8, "shard count for the shards op")
+	flag.Parse()
+	if *cache == "" || *in == "" || flag.NArg() < 1 {
+		fmt.Fprintln(os.Stderr, "usage: benchds -cache DIR -in DATA.jsonl OP [OUT]")
+		os.Exit(2)
+	}
+	if err := run(context.Background(), *cache, *in, flag.Arg(0), flag.Arg(1), *shards); err != nil {
+		fmt.Fprintln(os.Stderr, "benchds:", err)
+		os.Exit(1)
+	}
+}
+
+func load(ctx context.Context, cache, in string) (*dataset.Dataset, error) {
+	splits, err := dataset.Load(ctx, []string{in}, dataset.WithCacheDir(cache))
+	if err != nil {
+		return nil, err
+	}
+	ds, ok := splits["train"]
+	if !ok {
+		return nil, fmt.Errorf("no train split in %v", splits.Names())
+	}
+	return ds, nil
+}
+
+// highScore keeps rows with score > 0.5.
+func highScore(_ context.Context, b arrow.RecordBatch) (*array.Boolean, error) {
+	idx := b.Schema().FieldIndices("score")
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("no score column")
+	}
+	col, ok := b.Column(idx[0]).(*array.Float64)
+	if !ok {
+		return nil, fmt.Errorf("score is %s, not float64", b.Column(idx[0]).DataType())
+	}
+	bb := array.NewBooleanBuilder(memory.DefaultAllocator)
+	defer bb.Release()
+	bb.Reserve(col.Len())
+	for i := range col.Len() {
+		bb.UnsafeAppend(col.IsValid(i) && col.Value(i) > 0.5)
+	}
+	return bb.NewBooleanArray(), nil
+}
+
+func run(ctx context.Context, cache, in, op, out string, shards int) error {
+	start := time.Now()
+	ds, err := load(ctx, cache, in)
+	if err != nil {
+		return err
+	}
+	opened := time.Since(start)
+	var rows int64
+	pq := dataset.ExportOptions{Format: "parquet"}
+	switch op {
+	case "load", "reload":
+		rows, err = ds.Len(ctx)
+		fmt.Printf("%s: open %.3f ms, %d rows, %s\n", op, float64(opened.Microseconds())/1000, rows, rss())
+		return err
+	case "parquet":
+		_, err = ds.Export(ctx, out, pq)
+	case "filter":
+		_, err = ds.Filter("score-gt-half@1", highScore).Export(ctx, out, pq)
+	case "shuffle":
+		_, err = ds.Shuffle(1).Export(ctx, out, pq)
+	case "shards":
+		pq.NumShards = shards
+		_, err = ds.Export(ctx, out, pq)
+	case "iterate":
+		return iterate(ctx, ds)
+	default:
+		return fmt.Errorf("unknown op %q", op)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %.2f s\n", op, time.Since(start).Seconds())
+	return ds.Close()
+}
+
+// iterate times a sequential pass in batches of 64K rows, a raw scan of
+// the same Arrow buffers, and a shuffled pass in batches of 1000 rows,
+// each reading every byte of every batch.
+func iterate(ctx context.Context, ds *dataset.Dataset) error {
+	pass := func(d *dataset.Dataset, size int) (time.Duration, int64, uint64, error) {
+		t := time.Now()
+		var bytes int64
+		var x uint64
+		for b, err := range d.Batches(ctx, size) {
+			if err != nil {
+				return 0, 0, 0, err
+			}
+			n, h := touch(b)
+			bytes += n
+			x ^= h
+		}
+		return time.Since(t), bytes, x, nil
+	}
+	// Warm the page cache and the permutation first.
+	if _, _, _, err := pass(ds, 64<<10); err != nil {
+		return err
+	}
+	sh := ds.Shuffle(1)
+	if _, err := sh.Len(ctx); err != nil {
+		return err
+	}
+	seq, bytes, x1, err := pass(ds, 64<<10)
+	if err != nil {
+		return err
+	}
+	shuf, sbytes, x2, err := pass(sh, 1000)
+	if err != nil {
+		return err
+	}
+	mbs := func(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
+	fmt.Printf("iterate: sequential %.0f MB/s (%d MB in %.3f s), shuffled/1000 %.0f MB/s (%.3f s), ratio %.2f [%x]\n",
+		mbs(bytes, seq), bytes>>20, seq.Seconds(), mbs(sbytes, shuf), shuf.Seconds(), mbs(sbytes, shuf)/mbs(bytes, seq), x1^x2)
+	return ds.Close()
+}
+
+// touch reads every buffer of b as 64-bit words and returns the bytes of
+// the rows' values it read (buffers of slices count whole).
+func touch(b arrow.RecordBatch) (int64, uint64) {
+	var n int64
+	var x uint64
+	var walk func(d arrow.ArrayData)
+	walk = func(d arrow.ArrayData) {
+		for _, buf := range d.Buffers() {
+			if buf == nil {
+				continue
+			}
+			p := buf.Bytes()
+			n += int64(len(p))
+			if k := len(p) / 8; k > 0 {
+				for _, w := range unsafe.Slice((*uint64)(unsafe.Pointer(&p[0])), k) {
+					x ^= w
+				}
+			}
+		}
+		for _, c := range d.Children() {
+			walk(c)
+		}
+	}
+	for _, c := range b.Columns() {
+		walk(c.Data())
+	}
+	return n, x
+}
+
+// rss reports the process's resident set from /proc/self/status.
+func rss() string {
+	runtime.GC()
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return "rss unknown"
+	}
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.Atoi(strings.Fields(rest)[0])
+			return fmt.Sprintf("RSS %.1f MB", float64(kb)/1024)
+		}
+	}
+	return "rss unknown"
+}
