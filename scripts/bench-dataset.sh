@@ -52,7 +52,7 @@ measure() {
   echo "$name $secs $rss" >>"$OUT/results.txt"
 }
 : >"$OUT/results.txt"
-duck() { (cd "$DUCKDB_DIR" && node quiver-bench-run.mjs "$THREADS" "$1"); }
+DUCK=(node "$DUCKDB_DIR/quiver-bench-run.mjs" "$THREADS")
 field() { awk -v n="$1" -v k="$2" '$1 == n { print $k }' "$OUT/results.txt"; }
 
 echo "== loading into the Quiver cache (once)"
@@ -68,15 +68,16 @@ measure reload -- "${Q[@]}" reload
 
 echo "== iteration (sequential vs shuffled in batches of 1000)"
 "${Q[@]}" iterate | tee "$OUT/iterate.txt"
+"${Q[@]}" iterate | tee -a "$OUT/iterate.txt"
 
 echo "== exports (Quiver from its cache, DuckDB from the Parquet input)"
 rm -rf "$OUT"/q-* "$OUT"/d-*
 measure quiver-filter -- "${Q[@]}" filter "$OUT/q-filter.parquet"
-measure duckdb-filter -- duck "COPY (SELECT * FROM read_parquet('$PQ') WHERE score > 0.5) TO '$OUT/d-filter.parquet' (FORMAT parquet, COMPRESSION zstd)"
+measure duckdb-filter -- "${DUCK[@]}" "COPY (SELECT * FROM read_parquet('$PQ') WHERE score > 0.5) TO '$OUT/d-filter.parquet' (FORMAT parquet, COMPRESSION zstd)"
 measure quiver-shuffle -- "${Q[@]}" shuffle "$OUT/q-shuffle.parquet"
-measure duckdb-shuffle -- duck "COPY (SELECT * FROM read_parquet('$PQ') ORDER BY random()) TO '$OUT/d-shuffle.parquet' (FORMAT parquet, COMPRESSION zstd)"
+measure duckdb-shuffle -- "${DUCK[@]}" "COPY (SELECT * FROM read_parquet('$PQ') ORDER BY random()) TO '$OUT/d-shuffle.parquet' (FORMAT parquet, COMPRESSION zstd)"
 measure quiver-shards -- "${Q[@]}" shards "$OUT/q-shards"
-measure duckdb-shards -- duck "COPY (SELECT *, (id * 8) // $ROWS AS shard FROM read_parquet('$PQ')) TO '$OUT/d-shards' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (shard))"
+measure duckdb-shards -- "${DUCK[@]}" "COPY (SELECT *, (id * 8) // $ROWS AS shard FROM read_parquet('$PQ')) TO '$OUT/d-shards' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (shard))"
 
 echo "== ratios (Quiver / DuckDB; below 1 is faster or smaller)"
 for op in filter shuffle shards; do

@@ -9,6 +9,7 @@
 //	benchds -cache DIR -in DATA.jsonl shuffle OUT      full shuffle to Parquet
 //	benchds -cache DIR -in DATA.jsonl shards OUTDIR    8 Parquet shards
 //	benchds -cache DIR -in DATA.jsonl iterate          sequential and shuffled iteration
+//	benchds openfile FILE.arrow                        open with and without batch headers
 //
 // Parquet outputs use zstd (Quiver's default). It prints one line of
 // figures measured inside the process (seconds; rows).
@@ -20,27 +21,52 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/dataset"
+	"github.com/spf13/afero"
 )
 
 func main() {
 	cache := flag.String("cache", "", "Quiver cache directory")
 	in := flag.String("in", "", "input JSON Lines file")
 	shards := flag.Int("shards", 8, "shard count for the shards op")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile to this file")
 	flag.Parse()
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchds:", err)
+			os.Exit(1)
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			fmt.Fprintln(os.Stderr, "benchds:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
+	if flag.Arg(0) == "openfile" {
+		if err := openFile(flag.Arg(1)); err != nil {
+			fmt.Fprintln(os.Stderr, "benchds:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if *cache == "" || *in == "" || flag.NArg() < 1 {
 		fmt.Fprintln(os.Stderr, "usage: benchds -cache DIR -in DATA.jsonl OP [OUT]")
 		os.Exit(2)
 	}
 	if err := run(context.Background(), *cache, *in, flag.Arg(0), flag.Arg(1), *shards); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "benchds:", err)
 		os.Exit(1)
 	}
@@ -116,8 +142,10 @@ func run(ctx context.Context, cache, in, op, out string, shards int) error {
 // the same Arrow buffers, and a shuffled pass in batches of 1000 rows,
 // each reading every byte of every batch.
 func iterate(ctx context.Context, ds *dataset.Dataset) error {
+	var cpu time.Duration // process CPU time of the last pass
 	pass := func(d *dataset.Dataset, size int) (time.Duration, int64, uint64, error) {
-		t := time.Now()
+		t, c0 := time.Now(), cpuTime()
+		defer func() { cpu = cpuTime() - c0 }()
 		var bytes int64
 		var x uint64
 		for b, err := range d.Batches(ctx, size) {
@@ -142,13 +170,16 @@ func iterate(ctx context.Context, ds *dataset.Dataset) error {
 	if err != nil {
 		return err
 	}
+	seqCPU := cpu
 	shuf, sbytes, x2, err := pass(sh, 1000)
 	if err != nil {
 		return err
 	}
+	shufCPU := cpu
 	mbs := func(n int64, d time.Duration) float64 { return float64(n) / 1e6 / d.Seconds() }
-	fmt.Printf("iterate: sequential %.0f MB/s (%d MB in %.3f s), shuffled/1000 %.0f MB/s (%.3f s), ratio %.2f [%x]\n",
-		mbs(bytes, seq), bytes>>20, seq.Seconds(), mbs(sbytes, shuf), shuf.Seconds(), mbs(sbytes, shuf)/mbs(bytes, seq), x1^x2)
+	fmt.Printf("iterate: sequential %.0f MB/s (%d MB in %.3f s, CPU %.3f s), shuffled/1000 %.0f MB/s (%.3f s, CPU %.3f s), ratio %.3f [%x]\n",
+		mbs(bytes, seq), bytes>>20, seq.Seconds(), seqCPU.Seconds(), mbs(sbytes, shuf), shuf.Seconds(), shufCPU.Seconds(),
+		mbs(sbytes, shuf)/mbs(bytes, seq), x1^x2)
 	return ds.Close()
 }
 
@@ -195,4 +226,58 @@ func rss() string {
 		}
 	}
 	return "rss unknown"
+}
+
+// openFile times opening an Arrow file the way a reload did before entries
+// recorded row counts (every batch header read) and the way it does now
+// (OpenArrowFileRows), alternating, best of five each.
+func openFile(path string) error {
+	fs := afero.NewOsFs()
+	f, err := arrowio.OpenArrowFile(fs, path)
+	if err != nil {
+		return err
+	}
+	rows := make([]int64, f.NumBatches())
+	for i := range rows {
+		rows[i] = f.BatchRows(i)
+	}
+	f.Close()
+	best := func(open func() (*arrowio.ArrowFile, error)) (time.Duration, error) {
+		var b time.Duration
+		for i := range 5 {
+			t := time.Now()
+			f, err := open()
+			if err != nil {
+				return 0, err
+			}
+			d := time.Since(t)
+			f.Close()
+			if i == 0 || d < b {
+				b = d
+			}
+		}
+		return b, nil
+	}
+	eager, err := best(func() (*arrowio.ArrowFile, error) { return arrowio.OpenArrowFile(fs, path) })
+	if err != nil {
+		return err
+	}
+	lazy, err := best(func() (*arrowio.ArrowFile, error) { return arrowio.OpenArrowFileRows(fs, path, rows) })
+	if err != nil {
+		return err
+	}
+	fmt.Printf("openfile: %d batches; every header read %.3f ms (%.1f µs/batch); row counts known %.3f ms; ratio %.3f\n",
+		len(rows), ms(eager), float64(eager.Microseconds())/float64(len(rows)), ms(lazy), lazy.Seconds()/eager.Seconds())
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d.Nanoseconds()) / 1e6 }
+
+// cpuTime is the CPU time (user and system) the process has used.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
