@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -124,4 +125,38 @@ func TestEntryBatchRows(t *testing.T) {
 	}
 	require.ErrorIs(t, err, arrowio.ErrCorrupt)
 	assert.Contains(t, err.Error(), fp)
+}
+
+// Parquet exports use exportRowGroupRows per row group unless the caller
+// sets a size.
+func TestExportRowGroupSize(t *testing.T) {
+	if testing.Short() {
+		t.Skip("writes 140K rows")
+	}
+	ctx := context.Background()
+	const n = exportRowGroupRows + 9000
+	ds := newTestDataset(t, n, 32<<10)
+	for _, tc := range []struct {
+		name   string
+		opts   []arrowio.WriteOption
+		groups int
+	}{
+		{"default", nil, 2},
+		{"caller's size", []arrowio.WriteOption{arrowio.WithRowGroupSize(50_000)}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "out.parquet")
+			_, err := ds.Export(ctx, path, ExportOptions{WriteOptions: tc.opts})
+			require.NoError(t, err)
+			r, err := arrowio.OpenParquet(afero.NewOsFs(), path)
+			require.NoError(t, err)
+			defer r.Close()
+			require.Equal(t, tc.groups, r.NumRowGroups())
+			var rows int64
+			for _, g := range r.RowGroups() {
+				rows += g.NumRows
+			}
+			require.Equal(t, int64(n), rows)
+		})
+	}
 }

@@ -190,6 +190,13 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 	return paths, nil
 }
 
+// exportRowGroupRows is the Parquet row-group size of exports unless the
+// caller's WriteOptions set one (arrowio's default is 1<<20). The writer
+// holds a row group in memory while it encodes it, up to GOMAXPROCS
+// groups at once, so smaller groups bound an export's memory and start
+// encoding sooner; 128K rows is close to DuckDB's 122,880.
+const exportRowGroupRows = 128 << 10
+
 // writeRange writes rows [lo, hi) of st (pending ops applied) to path.
 func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path string, format arrowio.Format,
 	wopts []arrowio.WriteOption, workers int) error {
@@ -203,7 +210,11 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 		schema = b.Schema()
 		b.Release()
 	}
-	opts := append([]arrowio.WriteOption{arrowio.WithOutputFormat(format, 0), arrowio.WithWriteAllocator(c.mem)}, wopts...)
+	opts := []arrowio.WriteOption{arrowio.WithOutputFormat(format, 0), arrowio.WithWriteAllocator(c.mem)}
+	if format == arrowio.FormatParquet {
+		opts = append(opts, arrowio.WithRowGroupSize(exportRowGroupRows))
+	}
+	opts = append(opts, wopts...) // the caller's options win
 	w, err := arrowio.Create(afero.NewOsFs(), path, schema, opts...)
 	if err != nil {
 		return err
