@@ -63,7 +63,7 @@ type ArrowFile struct {
 	allOnce sync.Once
 	allErr  error
 	// compressed is set when some batch has compressed buffers: at open,
-	// or once every header has been read (allFacts).
+	// or by Mapped once every header has been read (allOnce).
 	compressed bool
 
 	// Dictionary files on a mapping are decoded from these messages
