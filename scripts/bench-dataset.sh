@@ -15,7 +15,10 @@
 # Parquet outputs use zstd on both sides. DuckDB runs with $THREADS threads
 # (default 2) through Node.js from $DUCKDB_DIR (default /work/duckdb, which
 # must hold node_modules/@duckdb/node-api); Quiver uses GOMAXPROCS=$THREADS.
-# Output goes to $OUT (default ./bench-out/dataset).
+# Output goes to $OUT (default ./bench-out/dataset). Quiver's own lines
+# also split its peak RSS into anonymous memory and file-backed pages of
+# the mapped cache (page cache the kernel may drop), which /usr/bin/time
+# adds together.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SIZE=${1:-1GB}
@@ -48,7 +51,7 @@ measure() {
   local secs rss
   secs=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$log")
   rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$log")
-  printf "%-22s %8.2f s   peak RSS %6d MB\n" "$name" "$secs" "$rss"
+  printf "%-22s %8.2f s   peak RSS %6d MB   %s\n" "$name" "$secs" "$rss" "$(tail -1 "$OUT/out-$name.txt" | cut -d, -f2-)"
   echo "$name $secs $rss" >>"$OUT/results.txt"
 }
 : >"$OUT/results.txt"

@@ -24,6 +24,7 @@ import (
 	"runtime/pprof"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 	"unsafe"
@@ -105,6 +106,7 @@ func highScore(_ context.Context, b arrow.RecordBatch) (*array.Boolean, error) {
 
 func run(ctx context.Context, cache, in, op, out string, shards int) error {
 	start := time.Now()
+	peaks.start()
 	ds, err := load(ctx, cache, in)
 	if err != nil {
 		return err
@@ -134,7 +136,8 @@ func run(ctx context.Context, cache, in, op, out string, shards int) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("%s: %.2f s\n", op, time.Since(start).Seconds())
+	anon, file := peaks.get()
+	fmt.Printf("%s: %.2f s, peak RssAnon %.0f MB, peak RssFile %.0f MB\n", op, time.Since(start).Seconds(), anon, file)
 	return ds.Close()
 }
 
@@ -280,4 +283,49 @@ func cpuTime() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// peaks samples the process's anonymous (heap) and file-backed (mapped
+// page cache) resident memory every 20 ms: /usr/bin/time's peak RSS adds
+// the two, and the pages of a mapped cache file count in it although the
+// kernel can drop them at any time.
+var peaks rssPeaks
+
+type rssPeaks struct {
+	mu         sync.Mutex
+	anon, file int64 // kB
+}
+
+func (p *rssPeaks) start() {
+	go func() {
+		for {
+			p.sample()
+			time.Sleep(20 * time.Millisecond)
+		}
+	}()
+}
+
+func (p *rssPeaks) sample() {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for line := range strings.SplitSeq(string(raw), "\n") {
+		for key, dst := range map[string]*int64{"RssAnon:": &p.anon, "RssFile:": &p.file} {
+			if rest, ok := strings.CutPrefix(line, key); ok {
+				kb, _ := strconv.ParseInt(strings.Fields(rest)[0], 10, 64)
+				*dst = max(*dst, kb)
+			}
+		}
+	}
+}
+
+// get returns the peaks in MB.
+func (p *rssPeaks) get() (anon, file float64) {
+	p.sample()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return float64(p.anon) / 1024, float64(p.file) / 1024
 }
