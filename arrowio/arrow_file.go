@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,9 +52,19 @@ type ArrowFile struct {
 	full   *arrow.Schema
 	proj   []int // column indices of schema in full; nil for all
 
-	rows       []int64 // per batch
-	total      int64
-	compressed bool // some batch has compressed buffers
+	rows  []int64 // per batch, from headers or the caller (OpenArrowFileRows)
+	total int64
+
+	// Batch headers are read and checked at open (OpenArrowFile) or on
+	// first use (OpenArrowFileRows); factMu guards facts and have.
+	factMu  sync.Mutex
+	facts   []batchFacts
+	have    []bool
+	allOnce sync.Once
+	allErr  error
+	// compressed is set when some batch has compressed buffers: at open,
+	// or by Mapped once every header has been read (allOnce).
+	compressed bool
 
 	// Dictionary files on a mapping are decoded from these messages
 	// instead of by rd (nil then).
@@ -89,7 +100,34 @@ func OpenArrowFile(fsys afero.Fs, path string, opts ...ReadOption) (*ArrowFile, 
 	return openArrowFile(fsys, path, cfg)
 }
 
-func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, err error) {
+// OpenArrowFileRows is OpenArrowFile for a file whose per-batch row counts
+// the caller already knows (rows[i] for batch i, recorded when the file
+// was written): it reads the footer and the schema but no batch header,
+// so opening costs the same for ten batches or ten thousand. Each batch's
+// header is read and checked when BatchAt first decodes it; a batch whose
+// header or data disagrees with rows[i] is an error then (*PosError
+// wrapping ErrCorrupt). A rows slice of the wrong length is an error at
+// open. Mapped reads every header on first call. Ownership and options
+// are as for OpenArrowFile; rows is not retained.
+func OpenArrowFileRows(fsys afero.Fs, path string, rows []int64, opts ...ReadOption) (*ArrowFile, error) {
+	cfg, err := NewReadConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	if rows == nil {
+		rows = []int64{}
+	}
+	return openArrowFileRows(fsys, path, cfg, rows)
+}
+
+// openArrowFile opens path, reading every batch header now.
+func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (*ArrowFile, error) {
+	return openArrowFileRows(fsys, path, cfg, nil)
+}
+
+// openArrowFileRows opens path; known, when not nil, holds the per-batch
+// row counts and makes header checks lazy.
+func openArrowFileRows(fsys afero.Fs, path string, cfg ReadConfig, known []int64) (af *ArrowFile, err error) {
 	f, err := fsys.Open(path)
 	if err != nil {
 		return nil, err
@@ -138,9 +176,23 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	if err != nil {
 		return fail(corrupt(err))
 	}
-	facts, err := readBatchFacts(src, path, size, blocks)
-	if err != nil {
-		return fail(err)
+	var facts []batchFacts
+	if known == nil {
+		if facts, err = readBatchFacts(src, path, size, blocks); err != nil {
+			return fail(err)
+		}
+	} else {
+		if len(known) != len(blocks) {
+			return fail(corrupt(fmt.Errorf("footer lists %d batches, expected %d", len(blocks), len(known))))
+		}
+		for i, b := range blocks {
+			if err := checkBlockBounds(path, size, b, i); err != nil {
+				return fail(err)
+			}
+			if known[i] < 0 {
+				return fail(corrupt(fmt.Errorf("negative row count %d for batch %d", known[i], i)))
+			}
+		}
 	}
 	// Check dictionary messages too, before arrow-go reads them.
 	if _, err := readBatchFacts(src, path, size, dicts); err != nil {
@@ -161,16 +213,28 @@ func openArrowFile(fsys afero.Fs, path string, cfg ReadConfig) (af *ArrowFile, e
 	} else {
 		af.file = f
 	}
-	for i, f := range facts {
-		if f.Kind != messageHeaderRecordBatch {
-			return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
+	af.have = make([]bool, len(blocks))
+	if known == nil {
+		for i, f := range facts {
+			if f.Kind != messageHeaderRecordBatch {
+				return fail(&PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)})
+			}
 		}
-	}
-	af.rows = make([]int64, len(facts))
-	for i, fc := range facts {
-		af.rows[i] = fc.Rows
-		af.total += fc.Rows
-		af.compressed = af.compressed || fc.Compressed
+		af.facts = facts
+		af.rows = make([]int64, len(facts))
+		for i, fc := range facts {
+			af.rows[i] = fc.Rows
+			af.total += fc.Rows
+			af.compressed = af.compressed || fc.Compressed
+			af.have[i] = true
+		}
+		af.allOnce.Do(func() {})
+	} else {
+		af.facts = make([]batchFacts, len(blocks))
+		af.rows = slices.Clone(known)
+		for _, n := range known {
+			af.total += n
+		}
 	}
 
 	if af.m != nil {
@@ -330,17 +394,62 @@ func (f *ArrowFile) Metadata() arrow.Metadata { return f.full.Metadata() }
 // NumBatches returns the number of record batches in the file.
 func (f *ArrowFile) NumBatches() int { return len(f.rows) }
 
-// NumRows returns the total number of rows, from batch headers read at
-// open.
+// NumRows returns the total number of rows: from the batch headers read
+// at open, or the row counts given to OpenArrowFileRows.
 func (f *ArrowFile) NumRows() int64 { return f.total }
 
-// BatchRows returns the number of rows of batch i without decoding it. It
-// panics if i is out of range, like a slice index.
+// BatchRows returns the number of rows of batch i without decoding it
+// (from its header, or as given to OpenArrowFileRows). It panics if i is
+// out of range, like a slice index.
 func (f *ArrowFile) BatchRows(i int) int64 { return f.rows[i] }
 
 // Mapped reports whether batches are zero-copy views of a memory mapping:
-// the file is mapped and none of its buffers is compressed.
-func (f *ArrowFile) Mapped() bool { return f.m != nil && !f.compressed }
+// the file is mapped and none of its buffers is compressed. For a file
+// opened with OpenArrowFileRows the first call reads every batch header; a
+// damaged header makes it report false.
+func (f *ArrowFile) Mapped() bool {
+	if f.m == nil {
+		return false
+	}
+	f.allOnce.Do(func() {
+		for i := range f.rows {
+			if _, err := f.fact(i); err != nil {
+				f.allErr = err
+				return
+			}
+		}
+		f.factMu.Lock()
+		for _, fc := range f.facts {
+			f.compressed = f.compressed || fc.Compressed
+		}
+		f.factMu.Unlock()
+	})
+	return f.allErr == nil && !f.compressed
+}
+
+// fact returns the checked header facts of batch i, reading them on first
+// use.
+func (f *ArrowFile) fact(i int) (batchFacts, error) {
+	f.factMu.Lock()
+	defer f.factMu.Unlock()
+	if f.have[i] {
+		return f.facts[i], nil
+	}
+	var buf []byte
+	fc, err := readBlockFacts(f.src, f.path, f.size, f.blocks[i], i, &buf)
+	if err != nil {
+		return batchFacts{}, err
+	}
+	if fc.Kind != messageHeaderRecordBatch {
+		return batchFacts{}, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block is not a record batch", ErrCorrupt)}
+	}
+	if fc.Rows != f.rows[i] {
+		return batchFacts{}, &PosError{Path: f.path, RowGroup: -1, Batch: i,
+			Err: fmt.Errorf("%w: batch header says %d rows, expected %d", ErrCorrupt, fc.Rows, f.rows[i])}
+	}
+	f.facts[i], f.have[i] = fc, true
+	return fc, nil
+}
 
 // BatchAt decodes batch i. The caller owns the result and must Release it;
 // it stays valid after Close. Errors are *PosError values naming the batch,
@@ -356,13 +465,16 @@ func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
 	if f.closed {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: ErrClosed}
 	}
-	if f.compressed {
+	fc, err := f.fact(i)
+	if err != nil {
+		return nil, err
+	}
+	if fc.Compressed {
 		if err := checkBlockBody(f.src, f.blocks[i]); err != nil {
 			return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
 		}
 	}
 	var rec arrow.RecordBatch
-	var err error
 	if f.viaMessages {
 		rec, err = f.messagesBatch(i)
 	} else {

@@ -298,24 +298,45 @@ func readBatchFacts(r io.ReaderAt, path string, size int64, blocks []ipcBlock) (
 	facts := make([]batchFacts, len(blocks))
 	var meta []byte
 	for i, b := range blocks {
-		if b.Offset < 0 || b.MetaLength < 8 || b.BodyLength < 0 ||
-			b.Offset > size || int64(b.MetaLength) > size-b.Offset || b.BodyLength > size-b.Offset-int64(b.MetaLength) {
-			return nil, &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block (offset %d, metadata %d, body %d) lies outside the file", ErrCorrupt, b.Offset, b.MetaLength, b.BodyLength)}
-		}
-		if cap(meta) < int(b.MetaLength) {
-			meta = make([]byte, b.MetaLength)
-		}
-		meta = meta[:b.MetaLength]
-		if _, err := r.ReadAt(meta, b.Offset); err != nil {
-			return nil, &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
-		}
-		f, err := parseBatchMeta(meta)
+		f, err := readBlockFacts(r, path, size, b, i, &meta)
 		if err != nil {
-			return nil, &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: batch header: %v", ErrCorrupt, err)}
+			return nil, err
 		}
 		facts[i] = f
 	}
 	return facts, nil
+}
+
+// checkBlockBounds reports a block that does not lie inside a file of size
+// bytes, as a *PosError naming batch i.
+func checkBlockBounds(path string, size int64, b ipcBlock, i int) error {
+	if b.Offset < 0 || b.MetaLength < 8 || b.BodyLength < 0 ||
+		b.Offset > size || int64(b.MetaLength) > size-b.Offset || b.BodyLength > size-b.Offset-int64(b.MetaLength) {
+		return &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: block (offset %d, metadata %d, body %d) lies outside the file", ErrCorrupt, b.Offset, b.MetaLength, b.BodyLength)}
+	}
+	return nil
+}
+
+// readBlockFacts reads and checks the header of block b, batch i of the
+// file. buf is scratch space, grown as needed.
+func readBlockFacts(r io.ReaderAt, path string, size int64, b ipcBlock, i int, buf *[]byte) (batchFacts, error) {
+	if err := checkBlockBounds(path, size, b, i); err != nil {
+		return batchFacts{}, err
+	}
+	meta := *buf
+	if cap(meta) < int(b.MetaLength) {
+		meta = make([]byte, b.MetaLength)
+		*buf = meta
+	}
+	meta = meta[:b.MetaLength]
+	if _, err := r.ReadAt(meta, b.Offset); err != nil {
+		return batchFacts{}, &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: %v", ErrCorrupt, err)}
+	}
+	f, err := parseBatchMeta(meta)
+	if err != nil {
+		return batchFacts{}, &PosError{Path: path, RowGroup: -1, Batch: i, Err: fmt.Errorf("%w: batch header: %v", ErrCorrupt, err)}
+	}
+	return f, nil
 }
 
 // Validation of flatbuffer vector lengths. arrow-go sizes slices by the

@@ -12,7 +12,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/internal/atomicfile"
+	"github.com/spf13/afero"
 )
 
 // Cache is a directory of materialized datasets, one entry per fingerprint.
@@ -74,6 +76,11 @@ type Entry struct {
 	Rows        int64     `json:"rows"`
 	// Files are the data files, relative to Dir.
 	Files []string `json:"files"`
+	// BatchRows[k][i] is the row count of batch i of Files[k], recorded
+	// when the entry was written so that opening it reads no batch
+	// header (its cost does not grow with the data). Entries written
+	// without it (older versions) are opened by reading the headers.
+	BatchRows [][]int64 `json:"batch_rows,omitempty"`
 	// Dir is the entry's directory; Bytes the size of its files; Used the
 	// last time it was opened.
 	Dir   string    `json:"-"`
@@ -361,8 +368,12 @@ func (c *Cache) build(ctx context.Context, fp, desc string, fill func(ctx contex
 	defer td.Close()
 	_ = flock(ctx, td, true, false) // marks the temporary as alive for Prune
 	rows, files, err := fill(ctx, tmp)
+	var e Entry
 	if err == nil {
-		e := Entry{Fingerprint: fp, Description: desc, Created: time.Now().UTC(), Rows: rows, Files: files}
+		e = Entry{Fingerprint: fp, Description: desc, Created: time.Now().UTC(), Rows: rows, Files: files}
+		e.BatchRows, err = batchRowsOf(tmp, files)
+	}
+	if err == nil {
 		err = writeJSON(filepath.Join(tmp, metaFile), e)
 	}
 	if err == nil {
@@ -426,3 +437,24 @@ func syncDir(dir string) error {
 
 // dataFileName names data file i of an entry.
 func dataFileName(i int) string { return fmt.Sprintf("data-%05d.arrow", i) }
+
+// batchRowsOf reads the per-batch row counts of the Arrow files in dir
+// (just written, so their headers are in the page cache) for Entry.BatchRows.
+func batchRowsOf(dir string, files []string) ([][]int64, error) {
+	out := make([][]int64, len(files))
+	for k, name := range files {
+		f, err := arrowio.OpenArrowFile(afero.NewOsFs(), filepath.Join(dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("quiver cache: %w", err)
+		}
+		rows := make([]int64, f.NumBatches())
+		for i := range rows {
+			rows[i] = f.BatchRows(i)
+		}
+		out[k] = rows
+		if err := f.Close(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

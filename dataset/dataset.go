@@ -25,7 +25,8 @@ import (
 //
 // A Dataset is safe for concurrent use. Its files stay mapped while it, or
 // any dataset derived from it, or any batch it yielded and the caller
-// retained, is alive; they are released by the garbage collector.
+// retained, is alive; they are released by the garbage collector, or at
+// once by Close.
 type Dataset struct {
 	cfg       *config
 	parent    *Dataset
@@ -46,6 +47,42 @@ type state struct {
 	sel     ops.Selection
 	pending []ops.BatchOp
 	schema  *arrow.Schema // after pending; nil when a pending op's output schema is unknown
+}
+
+// ErrClosed is wrapped by errors from a dataset whose data was released by
+// Close.
+var ErrClosed = ops.ErrClosed
+
+// Close releases, now rather than at garbage collection, the data this
+// dataset reads and the data of the datasets it derives from: mapped
+// cache files are closed (unmapped once no retained batch uses them), the
+// cache entries' shared locks are dropped (so Cache.Prune may remove
+// them) and temporary results are deleted. Every dataset that reads the
+// same data (its parents and the datasets derived from any of them) is
+// closed with it: their accesses that need a batch
+// return an error wrapping ErrClosed. Batches the caller retained stay
+// valid. Close must not run while an iteration over such a dataset is in
+// progress. It returns the errors met closing files; calling it
+// again returns the same result.
+func (d *Dataset) Close() error {
+	var errs []error
+	seen := map[*source]bool{}
+	closeSrc := func(s *source) {
+		if s != nil && !seen[s] {
+			seen[s] = true
+			errs = append(errs, s.close())
+		}
+	}
+	for x := d; x != nil; x = x.parent {
+		closeSrc(x.root)
+		x.mu.Lock()
+		st := x.st
+		x.mu.Unlock()
+		if st != nil {
+			closeSrc(st.src)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // ErrDataset is wrapped by errors about datasets themselves (mismatched

@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/ops"
 	"github.com/spf13/afero"
@@ -96,7 +95,7 @@ func estimateBytes(st *state) int64 {
 	var total int64
 	for i := range st.src.chunks.NumBatches() {
 		if b, err := st.src.chunks.Batch(i); err == nil {
-			total += batchBytes(b)
+			total += arrowio.BatchBytes(b)
 		}
 	}
 	if n := st.src.len(); n > 0 {
@@ -191,6 +190,13 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 	return paths, nil
 }
 
+// exportRowGroupRows is the Parquet row-group size of exports unless the
+// caller's WriteOptions set one (arrowio's default is 1<<20). The writer
+// holds a row group in memory while it encodes it, up to GOMAXPROCS
+// groups at once, so smaller groups bound an export's memory and start
+// encoding sooner; 128K rows is close to DuckDB's 122,880.
+const exportRowGroupRows = 128 << 10
+
 // writeRange writes rows [lo, hi) of st (pending ops applied) to path.
 func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path string, format arrowio.Format,
 	wopts []arrowio.WriteOption, workers int) error {
@@ -204,7 +210,11 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 		schema = b.Schema()
 		b.Release()
 	}
-	opts := append([]arrowio.WriteOption{arrowio.WithOutputFormat(format, 0), arrowio.WithWriteAllocator(c.mem)}, wopts...)
+	opts := []arrowio.WriteOption{arrowio.WithOutputFormat(format, 0), arrowio.WithWriteAllocator(c.mem)}
+	if format == arrowio.FormatParquet {
+		opts = append(opts, arrowio.WithRowGroupSize(exportRowGroupRows))
+	}
+	opts = append(opts, wopts...) // the caller's options win
 	w, err := arrowio.Create(afero.NewOsFs(), path, schema, opts...)
 	if err != nil {
 		return err
@@ -223,33 +233,6 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 		return err
 	}
 	return w.Close()
-}
-
-// batchBytes sums the Arrow buffers a batch references (whole buffers,
-// also for slices). arrowio.BatchBytes would do, but in this version it
-// dereferences the typed-nil dictionary of non-dictionary arrays.
-func batchBytes(b arrow.RecordBatch) int64 {
-	var n int64
-	for _, c := range b.Columns() {
-		n += dataBytes(c.Data())
-	}
-	return n
-}
-
-func dataBytes(d arrow.ArrayData) int64 {
-	var n int64
-	for _, buf := range d.Buffers() {
-		if buf != nil {
-			n += int64(buf.Len())
-		}
-	}
-	for _, c := range d.Children() {
-		n += dataBytes(c)
-	}
-	if dict, ok := d.Dictionary().(*array.Data); ok && dict != nil {
-		n += dataBytes(dict)
-	}
-	return n
 }
 
 // Export writes every split into dir as "{split}-00000-of-0000N" shard

@@ -90,8 +90,16 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	}
 	var refs []ref
 	var rows []int64
-	for _, name := range h.Files {
-		f, err := arrowio.OpenArrowFile(osfs, filepath.Join(h.Dir, name), arrowio.WithAllocator(cfg.mem))
+	// Row counts recorded in the entry spare reading every batch header.
+	known := len(h.BatchRows) == len(h.Files)
+	for k, name := range h.Files {
+		var f *arrowio.ArrowFile
+		var err error
+		if known {
+			f, err = arrowio.OpenArrowFileRows(osfs, filepath.Join(h.Dir, name), h.BatchRows[k], arrowio.WithAllocator(cfg.mem))
+		} else {
+			f, err = arrowio.OpenArrowFile(osfs, filepath.Join(h.Dir, name), arrowio.WithAllocator(cfg.mem))
+		}
 		if err != nil {
 			return fail(fmt.Errorf("quiver cache: entry %s: %w", h.Fingerprint, err))
 		}
@@ -110,6 +118,13 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	}
 	if schema == nil {
 		return fail(fmt.Errorf("%w: quiver cache: entry %s has no data files", arrowio.ErrCorrupt, h.Fingerprint))
+	}
+	var total int64
+	for _, n := range rows {
+		total += n
+	}
+	if total != h.Rows {
+		return fail(fmt.Errorf("%w: quiver cache: entry %s: files hold %d rows, %s says %d", arrowio.ErrCorrupt, h.Fingerprint, total, metaFile, h.Rows))
 	}
 	res.closers = append(res.closers, io.Closer(h))
 	if !validFingerprint(filepath.Base(h.Dir)) { // uncached temporary

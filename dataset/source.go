@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"runtime"
+	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdata/quiver/ops"
@@ -24,6 +25,8 @@ type source struct {
 	// deps are sources whose batches this one loads (Concatenate,
 	// Interleave); holding them keeps their files open.
 	deps []*source
+	// res is released by close, or when the source is collected.
+	res *sourceResources
 }
 
 // sourceResources is what a source releases when it is collected. It must
@@ -32,10 +35,19 @@ type sourceResources struct {
 	chunks  ops.Chunks // its loaded batches are released
 	closers []io.Closer
 	remove  []func() error
+
+	once sync.Once
+	err  error
 }
 
+// release frees the resources once; later calls return the first result.
 func (r *sourceResources) release() error {
-	for _, b := range r.chunks.Loaded() {
+	r.once.Do(func() { r.err = r.releaseNow() })
+	return r.err
+}
+
+func (r *sourceResources) releaseNow() error {
+	for _, b := range r.chunks.Close() {
 		if b != nil {
 			b.Release()
 		}
@@ -59,13 +71,24 @@ func newSource(schema *arrow.Schema, batches []arrow.RecordBatch, where string, 
 // newChunkSource is newSource over possibly lazy chunks; every batch they
 // load is owned by the source.
 func newChunkSource(chunks ops.Chunks, where string, res *sourceResources) *source {
-	s := &source{chunks: chunks, where: where}
 	if res == nil {
 		res = &sourceResources{}
 	}
+	s := &source{chunks: chunks, where: where, res: res}
 	res.chunks = chunks
 	runtime.AddCleanup(s, func(r *sourceResources) { _ = r.release() }, res)
 	return s
 }
 
 func (s *source) len() int64 { return s.chunks.Len() }
+
+// close releases the source's batches, files and cache locks now, and
+// those of the sources it depends on. Loading a batch fails afterwards
+// with ErrClosed.
+func (s *source) close() error {
+	errs := []error{s.res.release()}
+	for _, d := range s.deps {
+		errs = append(errs, d.close())
+	}
+	return errors.Join(errs...)
+}

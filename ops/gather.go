@@ -2,6 +2,7 @@ package ops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -96,7 +97,11 @@ type chunkStore struct {
 	mu      sync.Mutex
 	batches []arrow.RecordBatch
 	load    func(i int) (arrow.RecordBatch, error)
+	closed  bool
 }
+
+// ErrClosed is returned by Chunks.Batch after Chunks.Close.
+var ErrClosed = errors.New("data already closed")
 
 // NewChunks indexes batches (borrowed, not retained) as one row sequence.
 func NewChunks(schema *arrow.Schema, batches []arrow.RecordBatch) Chunks {
@@ -130,6 +135,9 @@ func (c Chunks) Batch(i int) (arrow.RecordBatch, error) {
 	s := c.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.closed {
+		return nil, ErrClosed
+	}
 	if b := s.batches[i]; b != nil {
 		return b, nil
 	}
@@ -147,6 +155,22 @@ func (c Chunks) Loaded() []arrow.RecordBatch {
 	c.store.mu.Lock()
 	defer c.store.mu.Unlock()
 	return slices.Clone(c.store.batches)
+}
+
+// Close makes every later Batch call fail with ErrClosed and returns the
+// batches loaded so far (nil entries for the others), for their owner to
+// release. Batches borrowed from c before must no longer be in use. A
+// second Close returns nil.
+func (c Chunks) Close() []arrow.RecordBatch {
+	c.store.mu.Lock()
+	defer c.store.mu.Unlock()
+	if c.store.closed {
+		return nil
+	}
+	c.store.closed = true
+	out := c.store.batches
+	c.store.batches = make([]arrow.RecordBatch, len(out))
+	return out
 }
 
 // Len returns the total row count.
@@ -179,6 +203,13 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		}
 	}
 	if fastSchema(c.Schema) {
+		b, ok, err := gatherScattered(mem, c, sel)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			return b, nil
+		}
 		spans, err := routeSpans(c, sel)
 		if err != nil {
 			return nil, err
@@ -278,6 +309,59 @@ func Gather(ctx context.Context, mem memory.Allocator, c Chunks, sel Selection) 
 		perm[i] = base[int(w.chunk)] + int64(w.pos)
 	}
 	return TakeBatch(ctx, mem, joined, perm)
+}
+
+// gatherScattered gathers sel row by row (gatherRows) when its rows are
+// scattered: runs of consecutive positions average fewer than
+// scatteredRunLen rows. ok is false when the span path should be used
+// instead (long runs, or a layout gatherRows does not expect).
+func gatherScattered(mem memory.Allocator, c Chunks, sel Selection) (b arrow.RecordBatch, ok bool, err error) {
+	n := sel.Len()
+	if sel.Idx == nil || n < scatteredRunLen {
+		return nil, false, nil
+	}
+	// Runs first: a cheap pass that avoids routing rows the span path
+	// will route again.
+	runs := int64(1)
+	for i := int64(1); i < n; i++ {
+		if sel.Idx[i] != sel.Idx[i-1]+1 {
+			runs++
+		}
+	}
+	if n/runs >= scatteredRunLen {
+		return nil, false, nil
+	}
+	total := c.Len()
+	slot := make([]int32, c.NumBatches()) // 1 + index in batches; 0 unused
+	var batches []arrow.RecordBatch
+	bi := make([]int32, n)
+	ri := make([]int64, n)
+	cur, lo, hi := int32(-1), int64(0), int64(0)
+	for i, p := range sel.Idx {
+		if p < lo || p >= hi {
+			if p < 0 || p >= total {
+				return nil, false, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+			}
+			ci, _ := c.Locate(p)
+			lo, hi = c.Starts[ci], c.Starts[ci+1]
+			if slot[ci] == 0 {
+				b, err := c.Batch(ci)
+				if err != nil {
+					return nil, false, err
+				}
+				batches = append(batches, b)
+				slot[ci] = int32(len(batches))
+			}
+			cur = slot[ci] - 1
+		}
+		bi[i] = cur
+		ri[i] = p - lo
+	}
+	out, err := gatherRows(mem, c.Schema, batches, bi, ri)
+	if err != nil {
+		return nil, false, nil // errNoFastTake: the span path copes
+	}
+	return out, true, nil
 }
 
 // ConcatBatches concatenates batches with one schema into one batch owned
