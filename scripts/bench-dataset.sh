@@ -13,8 +13,8 @@
 #   shuffle    full shuffle to Parquet              vs DuckDB ORDER BY random()
 #   shards     8 contiguous Parquet shards          vs DuckDB PARTITION_BY
 # Parquet outputs use zstd on both sides. DuckDB runs with $THREADS threads
-# (default 2) through Node.js from $DUCKDB_DIR (default /work/duckdb, which
-# must hold node_modules/@duckdb/node-api); Quiver uses GOMAXPROCS=$THREADS.
+# (default 2) through Node.js from $DUCKDB_DIR (default bench-out/duckdb,
+# shared with bench.sh; DuckDB's Node package is installed there on first use); Quiver uses GOMAXPROCS=$THREADS.
 # Output goes to $OUT (default ./bench-out/dataset). Quiver's own lines
 # also split its peak RSS into anonymous memory and file-backed pages of
 # the mapped cache (page cache the kernel may drop), which /usr/bin/time
@@ -24,7 +24,7 @@ cd "$(dirname "$0")/.."
 SIZE=${1:-1GB}
 OUT=${OUT:-bench-out/dataset}
 THREADS=${THREADS:-2}
-DUCKDB_DIR=${DUCKDB_DIR:-/work/duckdb}
+DUCKDB_DIR=${DUCKDB_DIR:-bench-out/duckdb}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 export GOMAXPROCS=$THREADS
@@ -32,6 +32,12 @@ export GOMAXPROCS=$THREADS
 echo "== building"
 go build -o "$OUT/benchds" ./internal/cmd/benchds
 go build -o "$OUT/gendata" ./internal/cmd/gendata
+if [ ! -d "$DUCKDB_DIR/node_modules/@duckdb/node-api" ]; then
+  echo "== installing DuckDB 1.5.6 (npm @duckdb/node-api) into $DUCKDB_DIR"
+  mkdir -p "$DUCKDB_DIR"
+  (cd "$DUCKDB_DIR" && npm init -y >/dev/null && npm install --silent @duckdb/node-api@1.5.6-r.1 >/dev/null)
+fi
+DUCKDB_DIR=$(cd "$DUCKDB_DIR" && pwd)
 cp scripts/duckdb-run.mjs "$DUCKDB_DIR/quiver-bench-run.mjs"
 
 DATA="$OUT/data-$SIZE.jsonl"
