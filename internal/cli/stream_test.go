@@ -222,6 +222,13 @@ func TestStreamKillAndResume(t *testing.T) {
 					cmd, stderr := helper(args)
 					require.NoError(t, cmd.Start())
 					delay := time.Duration(rnd.Int64N(int64(runtime) * 3 / 2))
+					if trial%2 == 1 && attempt == 0 {
+						// Every other trial is killed only after its first
+						// checkpoint, so resuming from a checkpoint is
+						// exercised however slow or fast the machine is.
+						waitForFile(state, 10*time.Second)
+						delay = time.Duration(rnd.Int64N(int64(runtime)/2 + 1))
+					}
 					timer := time.AfterFunc(delay, func() { _ = cmd.Process.Signal(syscall.SIGKILL) })
 					err := cmd.Wait()
 					timer.Stop()
@@ -413,4 +420,15 @@ func TestStreamSampleJSONL(t *testing.T) {
 	}
 	require.NoError(t, r.Err())
 	require.Equal(t, ids, got, "both formats carry the same order")
+}
+
+// waitForFile polls until path exists or timeout passes.
+func waitForFile(path string, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); err == nil {
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
