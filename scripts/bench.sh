@@ -57,6 +57,14 @@ measure duckdb-jsonl-to-parquet "$INBYTES" "$OUT/duckdb.parquet" -- \
 measure quiver-jsonl-to-parquet "$INBYTES" "$OUT/quiver.parquet" -- \
   "$OUT/dsctl" convert -q "$DATA" "$OUT/quiver.parquet"
 
+echo "== JSONL -> 8 contiguous Parquet shards"
+ROWS=$(wc -l < "$DATA")
+rm -rf "$OUT/quiver-shards" "$OUT/duckdb-shards"
+measure duckdb-jsonl-to-8-shards "$INBYTES" "$OUT/duckdb-shards" -- \
+  node "$OUT/duckdb/run.mjs" "$THREADS" "COPY (SELECT *, (row_number() OVER () - 1) * 8 // $ROWS AS shard FROM read_json('$DATA', format='newline_delimited')) TO '$OUT/duckdb-shards' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (shard))"
+measure quiver-jsonl-to-8-shards "$INBYTES" "$OUT/quiver-shards" -- \
+  "$OUT/dsctl" shard -q "$DATA" --out "$OUT/quiver-shards" --num-shards 8
+
 echo "== Parquet -> JSONL"
 rm -f "$OUT/quiver.jsonl" "$OUT/duckdb.jsonl"
 measure duckdb-parquet-to-jsonl "$INBYTES" "$OUT/duckdb.jsonl" -- \
@@ -73,6 +81,7 @@ echo "== ratios (baseline time / Quiver time; above 1 means Quiver is faster)"
 awk '{t[$1]=$2} END {
   printf "JSONL->Parquet  vs DuckDB %d threads: %.2fx\n", '"$THREADS"', t["duckdb-jsonl-to-parquet"]/t["quiver-jsonl-to-parquet"];
   printf "Parquet->JSONL  vs DuckDB %d threads: %.2fx\n", '"$THREADS"', t["duckdb-parquet-to-jsonl"]/t["quiver-parquet-to-jsonl"];
+  printf "JSONL->8 shards vs DuckDB %d threads: %.2fx\n", '"$THREADS"', t["duckdb-jsonl-to-8-shards"]/t["quiver-jsonl-to-8-shards"];
 }' "$OUT/results.txt"
 
 echo "== Go benchmarks (arrowio readers and writers)"
