@@ -131,7 +131,7 @@ func takeColumn(ctx context.Context, srcs []arrow.Array, ind arrow.Array, mem me
 func gatherColumn(srcs []arrow.Array, refs rowRefs, mem memory.Allocator) arrow.Array {
 	dt := srcs[0].DataType()
 	for _, s := range srcs {
-		if len(s.Data().Children()) != 0 || s.Data().Dictionary() != nil {
+		if len(s.Data().Children()) != 0 {
 			return nil
 		}
 	}
