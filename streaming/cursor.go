@@ -44,16 +44,24 @@ type cursor struct {
 	winStart, winEnd int64
 }
 
+// newCursor returns a cursor over src; the caller must close it.
 func newCursor(ctx context.Context, src Source, p *plan, mem memory.Allocator) *cursor {
+	if h, ok := src.(holder); ok {
+		h.hold()
+	}
 	return &cursor{ctx: ctx, src: src, shards: src.Shards(), plan: p, mem: mem, k: -1}
 }
 
-// close releases everything the cursor holds.
+// close releases everything the cursor holds; the shard reads have ended
+// when it returns.
 func (c *cursor) close() {
 	c.closeShard()
 	c.cancelAhead()
 	c.dropBefore(1 << 62)
 	c.dropWindow()
+	if h, ok := c.src.(holder); ok {
+		h.unhold()
+	}
 }
 
 // readAhead is shard k (in epoch order) being read on its own goroutine
