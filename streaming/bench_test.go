@@ -235,24 +235,28 @@ func BenchmarkStreamHub(b *testing.B) {
 
 // ratio runs a and b alternately, b.N times each, and reports the
 // throughput of b relative to a ("name-ratio": b's rows/s over a's, so 0.9
-// means b runs at 90% of a's speed). Alternating within one benchmark keeps
+// means b runs at 90% of a's speed), and the same ratio of CPU time
+// ("name-cpu-ratio", steadier on a loaded machine). Alternating within one benchmark keeps
 // the load of a shared machine from favouring one side.
 func ratio(b *testing.B, name string, a, c func() int64) {
-	var ta, tc time.Duration
+	var ta, tc, ca, cc time.Duration
 	for b.Loop() {
-		t0 := time.Now()
+		t0, c0 := time.Now(), cpuTime()
 		if n := a(); n != benchRows {
 			b.Fatalf("read %d rows, want %d", n, benchRows)
 		}
-		t1 := time.Now()
+		t1, c1 := time.Now(), cpuTime()
 		if n := c(); n != benchRows {
 			b.Fatalf("read %d rows, want %d", n, benchRows)
 		}
 		ta += t1.Sub(t0)
 		tc += time.Since(t1)
+		ca += c1 - c0
+		cc += cpuTime() - c1
 	}
 	b.SetBytes(2 * benchBytes)
 	b.ReportMetric(float64(ta)/float64(tc), name+"-ratio")
+	b.ReportMetric(float64(ca)/float64(cc), name+"-cpu-ratio")
 	b.ReportMetric(float64(ta.Milliseconds())/float64(b.N), "base-ms/op")
 }
 

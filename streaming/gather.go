@@ -41,7 +41,7 @@ func gatherParts(ctx context.Context, parts []arrow.RecordBatch, offs []int64, m
 		for i, p := range parts {
 			srcs[i] = p.Column(j)
 		}
-		col := gatherColumn(srcs, refs, mem)
+		col := gatherColumn(srcs, refs, bufferAllocator(mem))
 		if col == nil {
 			if ind == nil {
 				b := array.NewInt64Builder(mem)
