@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -241,17 +242,21 @@ func BenchmarkStreamHub(b *testing.B) {
 func ratio(b *testing.B, name string, a, c func() int64) {
 	var ta, tc, ca, cc time.Duration
 	for b.Loop() {
+		// Each side starts from a collected heap, so that neither pays
+		// for the other's garbage or inherits its heap goal.
+		runtime.GC()
 		t0, c0 := time.Now(), cpuTime()
 		if n := a(); n != benchRows {
 			b.Fatalf("read %d rows, want %d", n, benchRows)
 		}
+		ta += time.Since(t0)
+		ca += cpuTime() - c0
+		runtime.GC()
 		t1, c1 := time.Now(), cpuTime()
 		if n := c(); n != benchRows {
 			b.Fatalf("read %d rows, want %d", n, benchRows)
 		}
-		ta += t1.Sub(t0)
 		tc += time.Since(t1)
-		ca += c1 - c0
 		cc += cpuTime() - c1
 	}
 	b.SetBytes(2 * benchBytes)

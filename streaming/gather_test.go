@@ -251,7 +251,7 @@ func TestGatherRecycledBuffers(t *testing.T) {
 }
 
 func TestRecycler(t *testing.T) {
-	var r recycler
+	r := recycler{pools: &sizePools{}}
 	b := r.Allocate(100)
 	if len(b) != 100 || cap(b) != 128 {
 		t.Fatalf("Allocate(100): len %d cap %d", len(b), cap(b))
@@ -266,5 +266,21 @@ func TestRecycler(t *testing.T) {
 	r.Free(make([]byte, 100)) // not a class size: dropped, not kept
 	if b := r.Allocate(0); len(b) != 0 {
 		t.Fatalf("Allocate(0): len %d", len(b))
+	}
+	// A zeroing recycler clears what it hands out again.
+	z := recycler{pools: r.pools, zero: true}
+	b = z.Allocate(64)
+	for i := range b {
+		b[i] = 0xff
+	}
+	z.Free(b)
+	for range 3 {
+		b = z.Allocate(64)
+		for _, x := range b {
+			if x != 0 {
+				t.Fatal("zeroing recycler handed out dirty memory")
+			}
+		}
+		z.Free(b)
 	}
 }

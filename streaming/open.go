@@ -107,7 +107,7 @@ func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, er
 			return nil, fmt.Errorf("streaming: read cache: %w", err)
 		}
 	}
-	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(o.mem)}, o.readOpts...)
+	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(readAllocator(o.mem))}, o.readOpts...)
 	if len(o.columns) > 0 {
 		src.readOpts = append(src.readOpts, arrowio.WithColumns(o.columns...))
 	}

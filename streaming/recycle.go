@@ -9,22 +9,43 @@ import (
 
 // recycler is a memory.Allocator that keeps freed buffers for reuse, in
 // power-of-two size classes, instead of leaving them to the garbage
-// collector. The shuffle's gather allocates a window's worth of new
-// buffers per chunk and writes every byte of them; recycling spares the
-// collector that churn and the zeroing of fresh memory. Its memory is not
-// zeroed. It serves the gather only, and only when the stream uses the
-// default allocator (a caller-supplied allocator is always used as given).
+// collector. A stream allocates its data over and over in buffers of the
+// same few sizes (decoded batches, gathered chunks); recycling spares the
+// collector that churn and the kernel the page faults of fresh memory.
+//
+// Recyclers are used only when the stream's allocator is the default one
+// (a caller-supplied allocator is always used as given).
 type recycler struct {
+	pools *sizePools
+	// zero clears reused memory, as arrow-go's own allocators do; only
+	// the gather, which writes every byte it allocates, goes without.
+	zero bool
+}
+
+type sizePools struct {
 	classes [48]sync.Pool // class c holds *[]byte of capacity 1<<c
 }
 
-// gatherMem is the recycler shared by all streams.
-var gatherMem = &recycler{}
+var (
+	recycled = &sizePools{}
+	// readMem serves the readers that decode shards.
+	readMem = &recycler{pools: recycled, zero: true}
+	// gatherMem serves the shuffle's gather.
+	gatherMem = &recycler{pools: recycled}
+)
 
 // bufferAllocator returns the allocator gathered buffers come from.
 func bufferAllocator(mem memory.Allocator) memory.Allocator {
 	if mem == memory.DefaultAllocator {
 		return gatherMem
+	}
+	return mem
+}
+
+// readAllocator returns the allocator shard readers decode into.
+func readAllocator(mem memory.Allocator) memory.Allocator {
+	if mem == memory.DefaultAllocator {
+		return readMem
 	}
 	return mem
 }
@@ -38,11 +59,15 @@ func sizeClass(n int) int {
 
 func (r *recycler) Allocate(size int) []byte {
 	c := sizeClass(size)
-	if c >= len(r.classes) {
+	if c >= len(r.pools.classes) {
 		return make([]byte, size)
 	}
-	if v, ok := r.classes[c].Get().(*[]byte); ok {
-		return (*v)[:size]
+	if v, ok := r.pools.classes[c].Get().(*[]byte); ok {
+		b := (*v)[:size]
+		if r.zero {
+			clear(b)
+		}
+		return b
 	}
 	return make([]byte, size, 1<<c)
 }
@@ -52,15 +77,15 @@ func (r *recycler) Reallocate(size int, b []byte) []byte {
 		return b[:size]
 	}
 	nb := r.Allocate(size)
-	copy(nb, b)
+	copy(nb, b) // a zeroing recycler clears the whole buffer first: simple, and rare
 	r.Free(b)
 	return nb
 }
 
 func (r *recycler) Free(b []byte) {
 	c := sizeClass(cap(b))
-	if c < len(r.classes) && cap(b) == 1<<c {
+	if c < len(r.pools.classes) && cap(b) == 1<<c {
 		b = b[:cap(b)]
-		r.classes[c].Put(&b)
+		r.pools.classes[c].Put(&b)
 	}
 }
