@@ -251,7 +251,7 @@ func TestGatherRecycledBuffers(t *testing.T) {
 }
 
 func TestRecycler(t *testing.T) {
-	r := recycler{pools: &sizePools{}}
+	r := recycler{pools: &sizePools{max: 1 << 20}}
 	b := r.Allocate(100)
 	if len(b) != 100 || cap(b) != 128 {
 		t.Fatalf("Allocate(100): len %d cap %d", len(b), cap(b))
@@ -264,6 +264,10 @@ func TestRecycler(t *testing.T) {
 	}
 	r.Free(b)
 	r.Free(make([]byte, 100)) // not a class size: dropped, not kept
+	r.Free(make([]byte, 2<<20)) // beyond the bound: dropped
+	if r.pools.held > r.pools.max {
+		t.Fatalf("pools hold %d bytes, bound %d", r.pools.held, r.pools.max)
+	}
 	if b := r.Allocate(0); len(b) != 0 {
 		t.Fatalf("Allocate(0): len %d", len(b))
 	}

@@ -22,12 +22,47 @@ type recycler struct {
 	zero bool
 }
 
+// sizePools holds freed buffers by size class, up to max bytes in all;
+// beyond that, freed buffers are left to the garbage collector. Unlike a
+// sync.Pool it is not emptied by each collection, so reuse does not depend
+// on when the collector runs.
 type sizePools struct {
-	classes [48]sync.Pool // class c holds *[]byte of capacity 1<<c
+	mu      sync.Mutex
+	classes [48][][]byte // class c holds buffers of capacity 1<<c
+	held    int          // bytes held
+	max     int
+}
+
+// maxRecycled bounds the bytes the shared pools keep: a few decoded
+// batches and gathered windows.
+const maxRecycled = 48 << 20
+
+func (p *sizePools) get(c int) ([]byte, bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	l := p.classes[c]
+	if len(l) == 0 {
+		return nil, false
+	}
+	b := l[len(l)-1]
+	l[len(l)-1] = nil
+	p.classes[c] = l[:len(l)-1]
+	p.held -= cap(b)
+	return b, true
+}
+
+func (p *sizePools) put(c int, b []byte) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.held+cap(b) > p.max {
+		return
+	}
+	p.classes[c] = append(p.classes[c], b)
+	p.held += cap(b)
 }
 
 var (
-	recycled = &sizePools{}
+	recycled = &sizePools{max: maxRecycled}
 	// readMem serves the readers that decode shards.
 	readMem = &recycler{pools: recycled, zero: true}
 	// gatherMem serves the shuffle's gather.
@@ -62,8 +97,8 @@ func (r *recycler) Allocate(size int) []byte {
 	if c >= len(r.pools.classes) {
 		return make([]byte, size)
 	}
-	if v, ok := r.pools.classes[c].Get().(*[]byte); ok {
-		b := (*v)[:size]
+	if b, ok := r.pools.get(c); ok {
+		b = b[:size]
 		if r.zero {
 			clear(b)
 		}
@@ -85,7 +120,6 @@ func (r *recycler) Reallocate(size int, b []byte) []byte {
 func (r *recycler) Free(b []byte) {
 	c := sizeClass(cap(b))
 	if c < len(r.pools.classes) && cap(b) == 1<<c {
-		b = b[:cap(b)]
-		r.pools.classes[c].Put(&b)
+		r.pools.put(c, b[:cap(b)])
 	}
 }
