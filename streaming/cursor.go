@@ -386,11 +386,12 @@ func (c *cursor) slices(lo, hi int64) []arrow.RecordBatch {
 	return parts
 }
 
-// gatherWindow is gather for S rows idx that all lie in the shuffle
-// window [ws, we). The window is read whole and its slices of the held
-// batches are kept for the window's next chunks; nothing is copied here
-// (the workers gather from the slices).
-func (c *cursor) gatherWindow(ws, we int64, idx []int64) ([]arrow.RecordBatch, []int64, error) {
+// gatherWindow is gather for the rows at offsets offs of the shuffle
+// window of S rows [ws, we); it returns the window's batches and offs.
+// The window is read whole and its slices of the held batches are kept for
+// the window's next chunks; nothing is copied here (the workers gather
+// from the slices).
+func (c *cursor) gatherWindow(ws, we int64, offs []int64) ([]arrow.RecordBatch, []int64, error) {
 	if c.win == nil || c.winStart != ws || c.winEnd != we {
 		c.dropWindow()
 		if err := c.prepare(ws, we-1); err != nil {
@@ -398,10 +399,6 @@ func (c *cursor) gatherWindow(ws, we int64, idx []int64) ([]arrow.RecordBatch, [
 		}
 		c.win = c.slices(ws, we)
 		c.winStart, c.winEnd = ws, we
-	}
-	offs := make([]int64, len(idx))
-	for i, s := range idx {
-		offs[i] = s - ws
 	}
 	parts := make([]arrow.RecordBatch, len(c.win))
 	for i, p := range c.win {

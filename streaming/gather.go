@@ -87,17 +87,15 @@ func locate(parts []arrow.RecordBatch, offs []int64) (rowRefs, error) {
 		total += p.NumRows()
 	}
 	starts[len(parts)] = total
-	refs := rowRefs{row: make([]int64, len(offs))}
 	if len(parts) == 1 {
 		for _, o := range offs {
 			if o < 0 || o >= total {
 				return rowRefs{}, fmt.Errorf("streaming: internal error: row %d outside the %d gathered", o, total)
 			}
 		}
-		copy(refs.row, offs)
-		return refs, nil
+		return rowRefs{row: offs}, nil // read only
 	}
-	refs.part = make([]int32, len(offs))
+	refs := rowRefs{row: make([]int64, len(offs)), part: make([]int32, len(offs))}
 	for j, o := range offs {
 		if o < 0 || o >= total {
 			return rowRefs{}, fmt.Errorf("streaming: internal error: row %d outside the %d gathered", o, total)

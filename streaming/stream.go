@@ -315,18 +315,10 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 			// One window at a time: its rows are gathered from one
 			// batch, or from one concatenation reused by its chunks.
 			n = min(n, max(1, span/p.stride()))
-			w := p.global(i) % p.rows / p.window
-			idx := make([]int64, 0, n)
-			for j := range n {
-				gj := p.global(i + j)
-				if gj%p.rows/p.window != w {
-					n = j
-					break
-				}
-				idx = append(idx, p.source(gj))
-			}
+			w, offs := p.windowRun(i, n)
+			n = int64(len(offs))
 			ws := w * p.window
-			t.parts, t.offs, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), idx)
+			t.parts, t.offs, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), offs)
 		default:
 			n = min(n, max(1, span/p.stride()))
 			idx := make([]int64, n)
