@@ -263,7 +263,7 @@ func TestRecycler(t *testing.T) {
 		t.Fatalf("Reallocate(300): len %d", len(b))
 	}
 	r.Free(b)
-	r.Free(make([]byte, 100)) // not a class size: dropped, not kept
+	r.Free(make([]byte, 100))   // not a class size: dropped, not kept
 	r.Free(make([]byte, 2<<20)) // beyond the bound: dropped
 	if r.pools.held > r.pools.max {
 		t.Fatalf("pools hold %d bytes, bound %d", r.pools.held, r.pools.max)
