@@ -47,7 +47,7 @@
 // Memory is bounded by the options, not by the data: about one shuffle
 // window, two source batches and WithPrefetch+WithWorkers chunks (36 GB of
 // Arrow data streamed with a 10,000-row shuffle peaked at 136 MiB of RSS
-// before the buffer pools; 4 GB with them peaks at 201 MiB, against 175 MiB
+// before the buffer pools; 4 GB with them peaks at 181 MiB, against 175 MiB
 // without).
 //
 // Interleave mixes several streams row by row with probabilities and a
