@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -230,5 +231,90 @@ func BenchmarkStreamHub(b *testing.B) {
 		}
 		return streamRows(b, s)
 	})
+	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
+}
+
+// ratio runs a and b alternately, b.N times each, and reports the
+// throughput of b relative to a ("name-ratio": b's rows/s over a's, so 0.9
+// means b runs at 90% of a's speed), and the same ratio of CPU time
+// ("name-cpu-ratio", steadier on a loaded machine). Alternating within one benchmark keeps
+// the load of a shared machine from favouring one side.
+func ratio(b *testing.B, name string, a, c func() int64) {
+	var ta, tc, ca, cc time.Duration
+	for b.Loop() {
+		// Each side starts from a collected heap, so that neither pays
+		// for the other's garbage or inherits its heap goal.
+		runtime.GC()
+		t0, c0 := time.Now(), cpuTime()
+		if n := a(); n != benchRows {
+			b.Fatalf("read %d rows, want %d", n, benchRows)
+		}
+		ta += time.Since(t0)
+		ca += cpuTime() - c0
+		runtime.GC()
+		t1, c1 := time.Now(), cpuTime()
+		if n := c(); n != benchRows {
+			b.Fatalf("read %d rows, want %d", n, benchRows)
+		}
+		tc += time.Since(t1)
+		cc += cpuTime() - c1
+	}
+	b.SetBytes(2 * benchBytes)
+	b.ReportMetric(float64(ta)/float64(tc), name+"-ratio")
+	b.ReportMetric(float64(ca)/float64(cc), name+"-cpu-ratio")
+	b.ReportMetric(float64(ta.Milliseconds())/float64(b.N), "base-ms/op")
+}
+
+// BenchmarkShuffleRatio compares streaming with a 10,000-row shuffle to
+// streaming without, in the same run.
+func BenchmarkShuffleRatio(b *testing.B) {
+	paths := benchData(b)
+	open := func() *Stream {
+		s, err := Open(context.Background(), paths)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	ratio(b, "shuffle",
+		func() int64 { return streamRows(b, open()) },
+		func() int64 { return streamRows(b, open().Shuffle(1, 10000)) })
+}
+
+// BenchmarkHubRatio compares streaming from an in-process Hub over
+// loopback to streaming the same files locally, in the same run, and
+// reports the Hub requests per epoch.
+func BenchmarkHubRatio(b *testing.B) {
+	paths := benchData(b)
+	b.Setenv("HF_HOME", b.TempDir())
+	files := map[string][]byte{}
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		files["data/"+filepath.Base(p)] = data
+	}
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "org/bench").Commit("main", files)
+	opts := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""),
+		hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
+	srv.ResetStats()
+	ratio(b, "hub",
+		func() int64 {
+			s, err := Open(context.Background(), paths)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return streamRows(b, s)
+		},
+		func() int64 {
+			s, err := Open(context.Background(), []string{"hf://datasets/org/bench/data/*.parquet"}, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			return streamRows(b, s)
+		})
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
 }

@@ -38,22 +38,30 @@ type cursor struct {
 	buf      []held
 	ahead    *readAhead // the next shard, being read; nil if none
 
-	// win is the concatenation of S rows [winStart, winEnd) when a
-	// shuffle window spans several held batches; nil otherwise.
-	win              arrow.RecordBatch
+	// win holds slices of the held batches covering the current shuffle
+	// window, S rows [winStart, winEnd); nil when there is none.
+	win              []arrow.RecordBatch
 	winStart, winEnd int64
 }
 
+// newCursor returns a cursor over src; the caller must close it.
 func newCursor(ctx context.Context, src Source, p *plan, mem memory.Allocator) *cursor {
+	if h, ok := src.(holder); ok {
+		h.hold()
+	}
 	return &cursor{ctx: ctx, src: src, shards: src.Shards(), plan: p, mem: mem, k: -1}
 }
 
-// close releases everything the cursor holds.
+// close releases everything the cursor holds; the shard reads have ended
+// when it returns.
 func (c *cursor) close() {
 	c.closeShard()
 	c.cancelAhead()
 	c.dropBefore(1 << 62)
 	c.dropWindow()
+	if h, ok := c.src.(holder); ok {
+		h.unhold()
+	}
 }
 
 // readAhead is shard k (in epoch order) being read on its own goroutine
@@ -139,10 +147,10 @@ func aheadSeq(ra *readAhead) iter.Seq2[arrow.RecordBatch, error] {
 }
 
 func (c *cursor) dropWindow() {
-	if c.win != nil {
-		c.win.Release()
-		c.win = nil
+	for _, p := range c.win {
+		p.Release()
 	}
+	c.win = nil
 }
 
 func (c *cursor) closeShard() {
@@ -345,11 +353,11 @@ func (c *cursor) run(s int64) (arrow.RecordBatch, int64, int64, error) {
 	return nil, 0, 0, fmt.Errorf("streaming: internal error: row %d not held", s)
 }
 
-// gather returns a batch holding S rows idx (retained; the caller
-// releases it) and the offsets of those rows in it, in order; takeBatch
-// makes the result. Asking for rows below what the cursor holds makes it
-// seek back (re-reading).
-func (c *cursor) gather(idx []int64) (arrow.RecordBatch, []int64, error) {
+// gather returns the batches holding S rows idx (retained slices, in S
+// order; the caller releases them) and the offsets of those rows in their
+// concatenation, in order; gatherParts makes the result. Asking for rows
+// below what the cursor holds makes it seek back (re-reading).
+func (c *cursor) gather(idx []int64) ([]arrow.RecordBatch, []int64, error) {
 	lo, hi := idx[0], idx[0]
 	for _, s := range idx {
 		lo, hi = min(lo, s), max(hi, s)
@@ -357,82 +365,47 @@ func (c *cursor) gather(idx []int64) (arrow.RecordBatch, []int64, error) {
 	if err := c.prepare(lo, hi); err != nil {
 		return nil, nil, err
 	}
-	// Take from the one held batch covering [lo, hi] or else from the
-	// concatenation of the held slices that do.
-	var from arrow.RecordBatch
-	var base int64
-	var parts []held
-	for _, h := range c.buf {
-		if h.end() > lo && h.start <= hi {
-			parts = append(parts, h)
-		}
-	}
-	if len(parts) == 1 {
-		from, base = parts[0].rec, parts[0].start
-		from.Retain()
-	} else {
-		slices := make([]held, len(parts))
-		for i, h := range parts {
-			a, b := max(lo, h.start), min(hi+1, h.end())
-			slices[i] = held{start: a, rec: h.rec.NewSlice(a-h.start, b-h.start)}
-		}
-		cat, err := concatBatches(slices, c.mem)
-		for _, s := range slices {
-			s.rec.Release()
-		}
-		if err != nil {
-			return nil, nil, err
-		}
-		from, base = cat, lo
-	}
+	parts := c.slices(lo, hi+1)
 	offs := make([]int64, len(idx))
 	for i, s := range idx {
-		offs[i] = s - base
+		offs[i] = s - lo
 	}
-	return from, offs, nil
+	return parts, offs, nil
 }
 
-// gatherWindow is gather for S rows idx that all lie in the shuffle
-// window [ws, we). The window is read whole; when it spans several held
-// batches their slices are concatenated once and reused by its chunks.
-func (c *cursor) gatherWindow(ws, we int64, idx []int64) (arrow.RecordBatch, []int64, error) {
+// slices returns retained slices of the held batches covering S rows
+// [lo, hi), in order.
+func (c *cursor) slices(lo, hi int64) []arrow.RecordBatch {
+	var parts []arrow.RecordBatch
+	for _, h := range c.buf {
+		if h.end() > lo && h.start < hi {
+			a, b := max(lo, h.start), min(hi, h.end())
+			parts = append(parts, h.rec.NewSlice(a-h.start, b-h.start))
+		}
+	}
+	return parts
+}
+
+// gatherWindow is gather for the rows at offsets offs of the shuffle
+// window of S rows [ws, we); it returns the window's batches and offs.
+// The window is read whole and its slices of the held batches are kept for
+// the window's next chunks; nothing is copied here (the workers gather
+// from the slices).
+func (c *cursor) gatherWindow(ws, we int64, offs []int64) ([]arrow.RecordBatch, []int64, error) {
 	if c.win == nil || c.winStart != ws || c.winEnd != we {
 		c.dropWindow()
 		if err := c.prepare(ws, we-1); err != nil {
 			return nil, nil, err
 		}
-		var parts []held
-		for _, h := range c.buf {
-			if h.end() > ws && h.start < we {
-				parts = append(parts, h)
-			}
-		}
-		if len(parts) == 1 {
-			h := parts[0]
-			c.win = h.rec.NewSlice(ws-h.start, we-h.start)
-		} else {
-			slices := make([]held, len(parts))
-			for i, h := range parts {
-				a, b := max(ws, h.start), min(we, h.end())
-				slices[i] = held{start: a, rec: h.rec.NewSlice(a-h.start, b-h.start)}
-			}
-			cat, err := concatBatches(slices, c.mem)
-			for _, s := range slices {
-				s.rec.Release()
-			}
-			if err != nil {
-				return nil, nil, err
-			}
-			c.win = cat
-		}
+		c.win = c.slices(ws, we)
 		c.winStart, c.winEnd = ws, we
 	}
-	offs := make([]int64, len(idx))
-	for i, s := range idx {
-		offs[i] = s - ws
+	parts := make([]arrow.RecordBatch, len(c.win))
+	for i, p := range c.win {
+		p.Retain()
+		parts[i] = p
 	}
-	c.win.Retain()
-	return c.win, offs, nil
+	return parts, offs, nil
 }
 
 // concatBatches concatenates held batches into one.
@@ -466,16 +439,6 @@ func concatBatches(hs []held, mem memory.Allocator) (arrow.RecordBatch, error) {
 		c.Release()
 	}
 	return rec, nil
-}
-
-// takeRows gathers rows offs of rec into a new batch.
-func takeRows(ctx context.Context, rec arrow.RecordBatch, offs []int64, mem memory.Allocator) (arrow.RecordBatch, error) {
-	b := array.NewInt64Builder(mem)
-	defer b.Release()
-	b.AppendValues(offs, nil)
-	ind := b.NewArray()
-	defer ind.Release()
-	return takeBatch(ctx, rec, ind, mem)
 }
 
 // takeBatch gathers rows ind of rec into a new batch.

@@ -33,13 +33,22 @@
 //
 // One goroutine reads shards in order (Parquet column chunks with one range
 // request each, Arrow IPC batches memory-mapped) while the next shard is
-// opened and read ahead on another; a pool of WithWorkers
+// opened and read ahead on another. A Parquet file stays open while its row
+// groups are read, so its footer is read once (at most four idle files are
+// kept open; all are closed when iteration ends). A pool of WithWorkers
 // goroutines gathers shuffled rows and runs the ops, several chunks at a
 // time, and results are delivered in order, so the output never depends on
-// timing. Memory is bounded by the options, not by the data: about one
-// shuffle window, two source batches and WithPrefetch+WithWorkers chunks
-// (36 GB of Arrow data streamed with a 10,000-row shuffle peaked at 136 MiB
-// of RSS).
+// timing. The gather copies each chunk's rows straight from the batches
+// holding its window, with typed loops for fixed-width, boolean, string and
+// binary columns (other types use arrow's Take). With the default allocator,
+// decoded and gathered buffers are recycled through size-class pools rather
+// than left to the garbage collector.
+//
+// Memory is bounded by the options, not by the data: about one shuffle
+// window, two source batches and WithPrefetch+WithWorkers chunks (36 GB of
+// Arrow data streamed with a 10,000-row shuffle peaked at 136 MiB of RSS
+// before the buffer pools; 4 GB with them peaks at 181 MiB, against 175 MiB
+// without).
 //
 // Interleave mixes several streams row by row with probabilities and a
 // stopping rule, with its own checkpoints.

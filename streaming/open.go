@@ -86,7 +86,12 @@ type fileSource struct {
 	readOpts []arrowio.ReadOption
 	mem      memory.Allocator
 	cache    *readCache // nil: none
+	readers  readerPool // open Parquet files, shared by their row groups
 }
+
+// hold and unhold bracket a cursor's reads (see holder).
+func (s *fileSource) hold()   { s.readers.hold() }
+func (s *fileSource) unhold() { s.readers.unhold() }
 
 type fileInfo struct {
 	schema *arrow.Schema
@@ -102,7 +107,7 @@ func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, er
 			return nil, fmt.Errorf("streaming: read cache: %w", err)
 		}
 	}
-	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(o.mem)}, o.readOpts...)
+	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(readAllocator(o.mem))}, o.readOpts...)
 	if len(o.columns) > 0 {
 		src.readOpts = append(src.readOpts, arrowio.WithColumns(o.columns...))
 	}
@@ -224,11 +229,24 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 			yield(b, nil)
 			return
 		}
-		opts := s.readOpts
 		if sh.RowGroup >= 0 {
-			opts = append(opts[:len(opts):len(opts)], arrowio.WithRowGroups(sh.RowGroup))
+			// The file stays open for its other row groups.
+			r, release, err := s.readers.acquire(s.fileOf[i], func() (*arrowio.ParquetReader, error) {
+				return arrowio.OpenParquet(f.fs, f.path, s.readOpts...)
+			})
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			defer release()
+			for b, err := range r.ReadRowGroups(ctx, []int{sh.RowGroup}) {
+				if !yield(b, err) || err != nil {
+					return
+				}
+			}
+			return
 		}
-		r, err := arrowio.Open(f.fs, f.path, opts...)
+		r, err := arrowio.Open(f.fs, f.path, s.readOpts...)
 		if err != nil {
 			yield(nil, err)
 			return

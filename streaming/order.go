@@ -158,6 +158,33 @@ func (p *plan) source(g int64) int64 {
 	return ws + int64(p.perm[e-ws])
 }
 
+// windowRun returns the window holding local index i and, for local
+// indices i, i+1, ... (at most n, stopping where the sequence leaves that
+// window), the offset of their source row from the window's start. It is
+// source() for a run of indices, without the per-index arithmetic.
+func (p *plan) windowRun(i, n int64) (int64, []int64) {
+	g := p.global(i)
+	e := g % p.rows
+	w := e / p.window
+	ws := w * p.window
+	we := min(ws+p.window, p.rows)
+	p.source(g) // loads the permutation of window w
+	perm := p.perm
+	stride := p.stride()
+	offs := make([]int64, 0, min(n, we-ws))
+	for range n {
+		if e < ws || e >= we {
+			break
+		}
+		offs = append(offs, int64(perm[e-ws]))
+		e += stride
+		if e >= p.rows {
+			e %= p.rows // padding wraps to the start of the sequence
+		}
+	}
+	return w, offs
+}
+
 // lowWater returns the smallest row of S that global position g or any
 // later position of the same window may need.
 func (p *plan) lowWater(g int64) int64 {

@@ -59,6 +59,14 @@ var (
 	ErrShard = errors.New("shard does not match its description")
 )
 
+// holder is implemented by Sources that keep resources (open files)
+// between reads; a cursor holds the source while it reads, and the source
+// may free what it keeps once no cursor holds it.
+type holder interface {
+	hold()
+	unhold()
+}
+
 // ShardError is an error while reading a shard; it names the shard.
 type ShardError struct {
 	Shard Shard

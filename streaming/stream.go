@@ -251,9 +251,10 @@ type chunk struct {
 // task is one chunk to gather and transform on a worker.
 type task struct {
 	start, n int64
-	from     arrow.RecordBatch // retained
-	offs     []int64           // rows of from, in order; nil: all of from
-	out      chan chunk        // buffered; receives the result
+	from     arrow.RecordBatch   // retained; all its rows, when parts is nil
+	parts    []arrow.RecordBatch // retained; the batches offs index
+	offs     []int64             // rows of the concatenated parts, in order
+	out      chan chunk          // buffered; receives the result
 }
 
 // produce reads chunks from local index from and hands them to a pool of
@@ -314,25 +315,17 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 			// One window at a time: its rows are gathered from one
 			// batch, or from one concatenation reused by its chunks.
 			n = min(n, max(1, span/p.stride()))
-			w := p.global(i) % p.rows / p.window
-			idx := make([]int64, 0, n)
-			for j := range n {
-				gj := p.global(i + j)
-				if gj%p.rows/p.window != w {
-					n = j
-					break
-				}
-				idx = append(idx, p.source(gj))
-			}
+			w, offs := p.windowRun(i, n)
+			n = int64(len(offs))
 			ws := w * p.window
-			t.from, t.offs, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), idx)
+			t.parts, t.offs, err = cur.gatherWindow(ws, min(ws+p.window, p.rows), offs)
 		default:
 			n = min(n, max(1, span/p.stride()))
 			idx := make([]int64, n)
 			for j := range n {
 				idx[j] = p.source(p.global(i + j))
 			}
-			t.from, t.offs, err = cur.gather(idx)
+			t.parts, t.offs, err = cur.gather(idx)
 		}
 		if err != nil {
 			fail(err)
@@ -345,13 +338,13 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 		select {
 		case out <- t.out:
 		case <-ctx.Done():
-			t.from.Release()
+			t.release()
 			return
 		}
 		select {
 		case tasks <- t:
 		case <-ctx.Done():
-			t.from.Release()
+			t.release()
 			t.out <- chunk{err: ctx.Err()}
 			return
 		}
@@ -359,13 +352,25 @@ func (s *Stream) produce(ctx context.Context, p *plan, from int64, out chan<- ch
 	}
 }
 
+// release releases the batches a task holds.
+func (t *task) release() {
+	if t.from != nil {
+		t.from.Release()
+		t.from = nil
+	}
+	for _, p := range t.parts {
+		p.Release()
+	}
+	t.parts = nil
+}
+
 // work gathers a task's rows and applies the ops.
 func (s *Stream) work(ctx context.Context, t *task) chunk {
 	rec := t.from
-	if t.offs != nil {
+	if t.parts != nil {
 		var err error
-		rec, err = takeRows(ctx, t.from, t.offs, s.cfg.mem)
-		t.from.Release()
+		rec, err = gatherParts(ctx, t.parts, t.offs, s.cfg.mem)
+		t.release()
 		if err != nil {
 			return chunk{err: err}
 		}
