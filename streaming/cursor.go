@@ -9,6 +9,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/compute"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quiverdata/quiver/ops"
 )
 
 // held is a retained batch of S starting at row start.
@@ -414,31 +416,11 @@ func concatBatches(hs []held, mem memory.Allocator) (arrow.RecordBatch, error) {
 		hs[0].rec.Retain()
 		return hs[0].rec, nil
 	}
-	schema := hs[0].rec.Schema()
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for _, h := range hs {
-		rows += h.rec.NumRows()
+	recs := make([]arrow.RecordBatch, len(hs))
+	for i, h := range hs {
+		recs[i] = h.rec
 	}
-	parts := make([]arrow.Array, len(hs))
-	for j := range cols {
-		for i, h := range hs {
-			parts[i] = h.rec.Column(j)
-		}
-		col, err := array.Concatenate(parts, mem)
-		if err != nil {
-			for _, c := range cols[:j] {
-				c.Release()
-			}
-			return nil, err
-		}
-		cols[j] = col
-	}
-	rec := array.NewRecordBatch(schema, cols, rows)
-	for _, c := range cols {
-		c.Release()
-	}
-	return rec, nil
+	return ops.ConcatBatches(mem, hs[0].rec.Schema(), recs)
 }
 
 // takeBatch gathers rows ind of rec into a new batch.

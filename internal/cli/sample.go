@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/ops"
 )
 
 func newSampleCmd(env *Env, g *globalFlags) *cobra.Command {
@@ -145,7 +146,7 @@ func gatherRows(ctx context.Context, readers []arrowio.Reader, schema *arrow.Sch
 			}
 		}
 	}
-	return concatBatches(schema, parts)
+	return ops.ConcatBatches(memory.DefaultAllocator, schema, parts)
 }
 
 // takeRows returns the rows of batch at the given indices, as a new batch.
@@ -160,38 +161,6 @@ func takeRows(ctx context.Context, batch arrow.RecordBatch, idx []int64) (arrow.
 		return nil, err
 	}
 	return out.(*compute.RecordDatum).Value, nil
-}
-
-// concatBatches concatenates batches of one schema into one batch.
-func concatBatches(schema *arrow.Schema, parts []arrow.RecordBatch) (arrow.RecordBatch, error) {
-	cols := make([]arrow.Array, schema.NumFields())
-	var rows int64
-	for _, p := range parts {
-		rows += p.NumRows()
-	}
-	for i := range cols {
-		chunks := make([]arrow.Array, len(parts))
-		for j, p := range parts {
-			chunks[j] = p.Column(i)
-		}
-		if len(chunks) == 0 {
-			cols[i] = array.MakeArrayOfNull(memory.DefaultAllocator, schema.Field(i).Type, 0)
-			continue
-		}
-		c, err := array.Concatenate(chunks, memory.DefaultAllocator)
-		if err != nil {
-			for _, done := range cols[:i] {
-				done.Release()
-			}
-			return nil, err
-		}
-		cols[i] = c
-	}
-	out := array.NewRecordBatch(schema, cols, rows)
-	for _, c := range cols {
-		c.Release()
-	}
-	return out, nil
 }
 
 // oneBatch yields b once.
