@@ -223,16 +223,8 @@ func (in *inferer) value(n *inferNode, depth int) error {
 		if err := in.value(n.elem, depth+1); err != nil {
 			return err
 		}
-		s.skipWS()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case ']':
-			s.pos++
-			return nil
-		default:
-			return s.unexpected("after array element (expected ',' or ']')")
+		if done, err := s.next(']'); err != nil || done {
+			return err
 		}
 	}
 }

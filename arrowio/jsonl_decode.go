@@ -585,20 +585,17 @@ func (c *listCol[O]) decode(s *scanner) error {
 			if err := c.child.decode(s); err != nil {
 				return err
 			}
-			s.skipWS()
-			ch := s.peek()
-			if ch == ',' {
-				s.pos++
-				s.skipWS()
-				continue
+			done, err := s.next(']')
+			if err != nil {
+				return err
 			}
-			if ch == ']' {
+			if done {
 				break
 			}
-			return s.unexpected("after array element (expected ',' or ']')")
 		}
+	} else {
+		s.pos++ // the empty container's closing byte
 	}
-	s.pos++
 	c.valid.push(true)
 	c.offs = append(c.offs, O(c.child.len()))
 	return nil
@@ -654,20 +651,17 @@ func (c *fslCol) decode(s *scanner) error {
 				return err
 			}
 			n++
-			s.skipWS()
-			ch := s.peek()
-			if ch == ',' {
-				s.pos++
-				s.skipWS()
-				continue
+			done, err := s.next(']')
+			if err != nil {
+				return err
 			}
-			if ch == ']' {
+			if done {
 				break
 			}
-			return s.unexpected("after array element (expected ',' or ']')")
 		}
+	} else {
+		s.pos++ // the empty container's closing byte
 	}
-	s.pos++
 	if n != c.size {
 		return s.schemaErr(start, c.path, fmt.Sprintf("array of %d elements for %s", n, c.dt))
 	}
@@ -758,16 +752,8 @@ func (s *scanner) members(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		s.skipWS()
-		switch s.peek() {
-		case ',':
-			s.pos++
-			s.skipWS()
-		case '}':
-			s.pos++
-			return nil
-		default:
-			return s.unexpected("after object member (expected ',' or '}')")
+		if done, err := s.next('}'); err != nil || done {
+			return err
 		}
 	}
 }
@@ -846,20 +832,17 @@ func decodeMembers(s *scanner, keys *keyIndex, children []column, seen []uint32,
 					return err
 				}
 			}
-			s.skipWS()
-			ch := s.peek()
-			if ch == ',' {
-				s.pos++
-				s.skipWS()
-				continue
+			done, err := s.next('}')
+			if err != nil {
+				return err
 			}
-			if ch == '}' {
+			if done {
 				break
 			}
-			return s.unexpected("after object member (expected ',' or '}')")
 		}
+	} else {
+		s.pos++ // the empty container's closing byte
 	}
-	s.pos++
 	for i, ch := range children {
 		if ch != nil && seen[i] != g {
 			ch.appendNull()

@@ -75,6 +75,27 @@ func (s *scanner) peek() byte {
 	return 0
 }
 
+// next consumes what follows an array element (close ']') or an object
+// member (close '}'): whitespace, then a comma and the whitespace after it,
+// or the closing byte. done reports that it consumed the closing byte;
+// anything else is a syntax error at that byte.
+func (s *scanner) next(close byte) (done bool, err error) {
+	s.skipWS()
+	switch s.peek() {
+	case ',':
+		s.pos++
+		s.skipWS()
+		return false, nil
+	case close:
+		s.pos++
+		return true, nil
+	}
+	if close == ']' {
+		return false, s.unexpected("after array element (expected ',' or ']')")
+	}
+	return false, s.unexpected("after object member (expected ',' or '}')")
+}
+
 // unexpected builds the error for a byte that cannot start a value.
 func (s *scanner) unexpected(what string) error {
 	if s.pos >= len(s.buf) {
@@ -441,16 +462,8 @@ func (s *scanner) skipDepth(depth int) error {
 			if err := s.skipDepth(depth + 1); err != nil {
 				return err
 			}
-			s.skipWS()
-			switch s.peek() {
-			case ',':
-				s.pos++
-				s.skipWS()
-			case '}':
-				s.pos++
-				return nil
-			default:
-				return s.unexpected("after object member (expected ',' or '}')")
+			if done, err := s.next('}'); err != nil || done {
+				return err
 			}
 		}
 	case '[':
@@ -464,16 +477,8 @@ func (s *scanner) skipDepth(depth int) error {
 			if err := s.skipDepth(depth + 1); err != nil {
 				return err
 			}
-			s.skipWS()
-			switch s.peek() {
-			case ',':
-				s.pos++
-				s.skipWS()
-			case ']':
-				s.pos++
-				return nil
-			default:
-				return s.unexpected("after array element (expected ',' or ']')")
+			if done, err := s.next(']'); err != nil || done {
+				return err
 			}
 		}
 	case 't':
