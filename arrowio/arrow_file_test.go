@@ -131,6 +131,7 @@ func TestArrowFileRoundTrip(t *testing.T) {
 		{"os no mmap", osfs, path, []ReadOption{WithNoMmap(true)}, false},
 		{"basepath mapped", afero.NewBasePathFs(osfs, dir), "a.arrow", nil, mmapSupported},
 		{"readonly mapped", afero.NewReadOnlyFs(osfs), path, nil, mmapSupported},
+		{"unwrapping wrapper mapped", wrappingFs{osfs}, path, nil, mmapSupported},
 		{"memfs", memfs, "/a.arrow", nil, false},
 	}
 	for _, tc := range cases {
@@ -564,3 +565,19 @@ func TestArrowCompressedSizeBomb(t *testing.T) {
 		})
 	}
 }
+
+// wrappingFs hands out files wrapped in a FileUnwrapper, as a byte-counting
+// filesystem does.
+type wrappingFs struct{ afero.Fs }
+
+func (w wrappingFs) Open(name string) (afero.File, error) {
+	f, err := w.Fs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return wrappedFile{f}, nil
+}
+
+type wrappedFile struct{ afero.File }
+
+func (w wrappedFile) Unwrap() afero.File { return w.File }

@@ -147,8 +147,17 @@ func (m *mapping) rebindData(d arrow.ArrayData) arrow.ArrayData {
 	return out
 }
 
+// FileUnwrapper is implemented by afero.File wrappers (counting, tracing)
+// that sit on another file. Readers unwrap through it to find an *os.File
+// they can memory-map or read concurrently, while reads they issue still go
+// through the wrapper.
+type FileUnwrapper interface {
+	Unwrap() afero.File
+}
+
 // osFileOf unwraps the *os.File behind an afero file, when there is one:
-// OsFs and ReadOnlyFs hand out *os.File, BasePathFs wraps one.
+// OsFs and ReadOnlyFs hand out *os.File, BasePathFs wraps one, and any
+// FileUnwrapper is followed.
 func osFileOf(f afero.File) *os.File {
 	for range 8 { // bounded: wrappers may nest
 		switch v := f.(type) {
@@ -156,6 +165,8 @@ func osFileOf(f afero.File) *os.File {
 			return v
 		case *afero.BasePathFile:
 			f = v.File
+		case FileUnwrapper:
+			f = v.Unwrap()
 		default:
 			return nil
 		}

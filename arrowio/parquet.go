@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"iter"
-	"os"
 	"runtime/debug"
 	"slices"
 	"sync"
@@ -34,8 +33,8 @@ const parquetMaxPageSize = 2 << 30
 //
 // All reads go through the afero.File's ReadAt, one ReadAt per column chunk
 // (arrow-go's BufferedStreamEnabled stays false), so remote filesystems
-// (hubfs) are served with few range requests; on files that are not an
-// *os.File the ReadAt calls are serialised, because afero's in-memory file
+// (hubfs) are served with few range requests; on files not backed by an
+// *os.File (see FileUnwrapper) the ReadAt calls are serialised, because afero's in-memory file
 // is not safe for concurrent ReadAt.
 //
 // Batches never span row groups. Top-level columns are decoded in parallel
@@ -529,7 +528,7 @@ func checkParquetMagic(src *parquetSource) error {
 
 // parquetSource adapts an afero.File to parquet.ReaderAtSeeker. Only ReadAt
 // touches the file; Seek answers from the size taken at open. ReadAt is
-// serialised by a mutex unless the file is an *os.File, because afero's
+// serialised by a mutex unless the file is backed by an *os.File, because afero's
 // in-memory file moves a shared offset inside ReadAt (spf13/afero#433).
 type parquetSource struct {
 	f    afero.File
@@ -547,7 +546,7 @@ func newParquetSource(f afero.File) (*parquetSource, error) {
 		return nil, fmt.Errorf("%w: not a Parquet file (a directory)", ErrCorrupt)
 	}
 	s := &parquetSource{f: f, size: fi.Size()}
-	if _, ok := f.(*os.File); !ok {
+	if osFileOf(f) == nil {
 		s.mu = new(sync.Mutex)
 	}
 	return s, nil

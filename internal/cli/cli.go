@@ -135,7 +135,7 @@ from file extensions.`,
 
 // startProgress starts a bar on stderr when it should be shown: on a
 // terminal unless --quiet, or anywhere with --progress.
-func (g *globalFlags) startProgress(env *Env, label string, total int64, c *progress.Counter) *progress.Bar {
+func (g *globalFlags) startProgress(env *Env, label string, total progress.Total, c *progress.Counter) *progress.Bar {
 	if g.quiet || (!env.StderrIsTerminal && !g.progress) {
 		return nil
 	}

@@ -83,7 +83,7 @@ func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, 
 	}
 	defer w.Abort() // no-op after a successful Close
 
-	bar := g.startProgress(env, "convert", totalSize(inputs), &counter)
+	bar := g.startProgress(env, "convert", expectedWork(inputs, readers, f.limit), &counter)
 	err = copyBatches(ctx, readers, schema, w, f.limit, &counter)
 	bar.Stop()
 	if err != nil {

@@ -91,15 +91,28 @@ func unifiedSchema(readers []arrowio.Reader) (*arrow.Schema, error) {
 	return s, nil
 }
 
-// totalSize sums the sizes of inputs, for progress percentages.
-func totalSize(inputs []input) int64 {
-	var n int64
+// expectedWork is the progress total of reading inputs through readers:
+// their rows when every reader knows its count from metadata (capped by
+// limit when limit > 0), and always their size in bytes.
+func expectedWork(inputs []input, readers []arrowio.Reader, limit int64) progress.Total {
+	var t progress.Total
 	for _, in := range inputs {
 		if st, err := in.fs.Stat(in.path); err == nil {
-			n += st.Size()
+			t.Bytes += st.Size()
 		}
 	}
-	return n
+	for _, r := range readers {
+		n, ok := r.NumRows()
+		if !ok {
+			t.Rows = 0
+			break
+		}
+		t.Rows += n
+	}
+	if limit > 0 && (t.Rows == 0 || t.Rows > limit) {
+		t.Rows = limit
+	}
+	return t
 }
 
 func splitColumns(s string) []string {

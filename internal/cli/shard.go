@@ -123,7 +123,7 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	}
 	sw := &shardWriter{fs: env.Fs, dir: f.outDir, split: f.split, ext: ext, schema: schema, opts: wopts}
 	defer sw.abort()
-	bar := g.startProgress(env, "shard", totalSize(inputs), &counter)
+	bar := g.startProgress(env, "shard", expectedWork(inputs, readers, 0), &counter)
 	err = sw.run(ctx, readers, sizes, maxBytes, &counter)
 	bar.Stop()
 	if err != nil {
@@ -301,7 +301,7 @@ func (s *shardWriter) abort() {
 func runShuffledShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args []string, ext string, wopts []arrowio.WriteOption, maxBytes int64) error {
 	var counter progress.Counter
 	var lastRows int64
-	bar := g.startProgress(env, "shard", 0, &counter)
+	bar := g.startProgress(env, "shard", progress.Total{}, &counter)
 	defer bar.Stop()
 	opts := []dataset.Option{
 		dataset.WithSplits(map[string][]string{f.split: args}),

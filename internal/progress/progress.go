@@ -35,11 +35,29 @@ func (c *Counter) Rows() int64 { return c.rows.Load() }
 // Bytes returns the bytes recorded so far.
 func (c *Counter) Bytes() int64 { return c.bytes.Load() }
 
+// Total is the work expected: rows when the inputs record their row counts
+// (Parquet, Arrow), else bytes. Zero fields are unknown.
+type Total struct {
+	Rows, Bytes int64
+}
+
+// fraction returns how much of t rows and bytes stand for, and whether it
+// is known. Rows win when known: bytes undercount files read by mapping.
+func (t Total) fraction(rows, bytes int64) (float64, bool) {
+	switch {
+	case t.Rows > 0:
+		return min(float64(rows)/float64(t.Rows), 1), true
+	case t.Bytes > 0:
+		return min(float64(bytes)/float64(t.Bytes), 1), true
+	}
+	return 0, false
+}
+
 // Bar redraws a progress line on w every interval until Stop.
 type Bar struct {
 	w        io.Writer
 	label    string
-	total    int64 // bytes expected; 0 when unknown
+	total    Total
 	c        *Counter
 	start    time.Time
 	stop     chan struct{}
@@ -49,10 +67,10 @@ type Bar struct {
 }
 
 // Start begins drawing a bar labelled label for work counted by c, expecting
-// totalBytes bytes (0 when unknown, which disables the percentage and ETA).
-// The first line is drawn after delay, so quick commands print nothing.
-func Start(w io.Writer, label string, totalBytes int64, c *Counter, delay, interval time.Duration) *Bar {
-	b := &Bar{w: w, label: label, total: totalBytes, c: c, start: time.Now(), stop: make(chan struct{})}
+// total (a zero Total disables the percentage and ETA). The first line is
+// drawn after delay, so quick commands print nothing.
+func Start(w io.Writer, label string, total Total, c *Counter, delay, interval time.Duration) *Bar {
+	b := &Bar{w: w, label: label, total: total, c: c, start: time.Now(), stop: make(chan struct{})}
 	b.done.Add(1)
 	go func() {
 		defer b.done.Done()
@@ -100,27 +118,29 @@ func (b *Bar) draw(final bool) {
 	fmt.Fprintf(b.w, "\r%s%*s", line, pad, "")
 }
 
-// Line formats one progress line: label, rows, bytes (of total), rate and
-// ETA. It is exported for tests and for callers that log instead of redraw.
-func Line(label string, rows, bytes, total int64, elapsed time.Duration, final bool) string {
-	secs := elapsed.Seconds()
-	if secs <= 0 {
-		secs = 1e-9
+// Line formats one progress line: label, rows, bytes, percentage of total,
+// rate and ETA. It is exported for tests and for callers that log instead of
+// redraw.
+func Line(label string, rows, bytes int64, total Total, elapsed time.Duration, final bool) string {
+	secs := max(elapsed.Seconds(), 1e-9)
+	s := fmt.Sprintf("%s %s rows", label, Count(rows))
+	if total.Rows > 0 {
+		s += "/" + Count(total.Rows)
 	}
-	s := fmt.Sprintf("%s %s rows  %s", label, Count(rows), Bytes(bytes))
-	if total > 0 {
-		pct := float64(bytes) / float64(total) * 100
-		if pct > 100 {
-			pct = 100
-		}
-		s += fmt.Sprintf("/%s (%.0f%%)", Bytes(total), pct)
+	s += "  " + Bytes(bytes)
+	if total.Rows == 0 && total.Bytes > 0 {
+		s += "/" + Bytes(total.Bytes)
+	}
+	frac, known := total.fraction(rows, bytes)
+	if known {
+		s += fmt.Sprintf(" (%.0f%%)", frac*100)
 	}
 	s += fmt.Sprintf("  %s/s", Bytes(int64(float64(bytes)/secs)))
 	switch {
 	case final:
 		s += fmt.Sprintf("  done in %s", elapsed.Round(100*time.Millisecond))
-	case total > 0 && bytes > 0 && bytes < total:
-		eta := time.Duration(float64(total-bytes) / (float64(bytes) / secs) * float64(time.Second))
+	case known && frac > 0 && frac < 1:
+		eta := time.Duration(elapsed.Seconds() * (1 - frac) / frac * float64(time.Second))
 		s += fmt.Sprintf("  ETA %s", eta.Round(time.Second))
 	}
 	return s
