@@ -96,9 +96,9 @@ has open are never removed.`,
 			if err != nil {
 				return err
 			}
-			size, err := c.Size()
-			if err != nil {
-				return err
+			var size int64
+			for _, e := range entries {
+				size += e.Bytes
 			}
 			if duJSON {
 				return writeJSON(env.Stdout, map[string]any{"dir": c.Dir(), "entries": len(entries), "bytes": size})

@@ -6,6 +6,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/internal/progress"
@@ -46,15 +47,21 @@ stream with --to arrows, for another program (pyarrow, DuckDB) to read.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.to, "to", "", "output format: parquet, jsonl, arrow, arrows or csv (default: from OUT's extension)")
-	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to keep, in this order")
 	fl.Int64Var(&f.limit, "limit", 0, "stop after this many rows (0: all)")
+	f.addFlags(fl)
+	return cmd
+}
+
+// addFlags registers the reading and Parquet/Arrow writing flags convert
+// and shard share.
+func (f *convertFlags) addFlags(fl *pflag.FlagSet) {
+	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to keep, in this order")
 	fl.StringVar(&f.compression, "compression", "", "codec: Parquet zstd|snappy|gzip|brotli|lz4|none (default zstd); Arrow none|lz4|zstd; JSONL/CSV gzip|zstd|none")
 	fl.IntVar(&f.level, "level", 0, "compression level (0: the codec's default)")
 	fl.Int64Var(&f.rowGroupSize, "row-group-size", 0, "Parquet rows per row group (default 1048576)")
-	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while converting (default 65536)")
+	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while reading (default 65536)")
 	fl.IntVar(&f.workers, "workers", 0, "decode goroutines (default: number of CPUs)")
 	fl.StringVar(&f.schema, "schema", "", "read JSONL and CSV inputs with this schema instead of inferring one: FILE is a .json file as dsctl schema --json prints it, or any data file")
-	return cmd
 }
 
 func runConvert(ctx context.Context, env *Env, g *globalFlags, f *convertFlags, inArgs []string, out string) error {

@@ -59,13 +59,7 @@ gathered from it in shuffled order.`,
 	fl.BoolVar(&f.shuffle, "shuffle", false, "shuffle all rows globally before sharding (materializes the inputs in the dataset cache)")
 	fl.Uint64Var(&f.seed, "seed", 0, "shuffle seed; the same seed gives the same shards on every machine")
 	fl.StringVar(&f.format, "format", "parquet", "shard format: parquet, jsonl, jsonl.gz, jsonl.zst, arrow, arrows, csv")
-	fl.StringVar(&f.columns, "columns", "", "comma-separated columns to keep, in this order")
-	fl.StringVar(&f.compression, "compression", "", "Parquet/Arrow codec (default zstd for Parquet)")
-	fl.IntVar(&f.level, "level", 0, "compression level (0: the codec's default)")
-	fl.Int64Var(&f.rowGroupSize, "row-group-size", 0, "Parquet rows per row group (default 1048576)")
-	fl.IntVar(&f.batchSize, "batch-size", 0, "rows per batch while reading (default 65536)")
-	fl.IntVar(&f.workers, "workers", 0, "decode goroutines (default: number of CPUs)")
-	fl.StringVar(&f.schema, "schema", "", "read JSONL and CSV inputs with this schema: a .json file as dsctl schema --json prints it, or any data file")
+	f.addFlags(fl)
 	return cmd
 }
 
