@@ -14,6 +14,7 @@ import (
 	"github.com/quiverdata/quiver/dataset"
 	"github.com/quiverdata/quiver/internal/progress"
 	"github.com/quiverdata/quiver/internal/units"
+	"github.com/quiverdata/quiver/ops"
 )
 
 type shardFlags struct {
@@ -133,15 +134,13 @@ func runShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args
 	return nil
 }
 
-// shardSizes splits total rows into n contiguous shards, the first
-// total%n of them one row longer (the Hugging Face rule).
+// shardSizes splits total rows into n contiguous shards by the rule of
+// ops.ShardBounds (Hugging Face's: the first total%n shards one row longer).
 func shardSizes(total int64, n int) []int64 {
 	sizes := make([]int64, n)
 	for i := range sizes {
-		sizes[i] = total / int64(n)
-		if int64(i) < total%int64(n) {
-			sizes[i]++
-		}
+		lo, hi := ops.ShardBounds(total, n, i)
+		sizes[i] = hi - lo
 	}
 	return sizes
 }
