@@ -13,6 +13,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
+	"github.com/quiverdata/quiver/internal/recycle"
 	"github.com/quiverdata/quiver/ops"
 )
 
@@ -452,7 +453,7 @@ func (c *config) process(ctx context.Context, st *state, w window) (out arrow.Re
 			out, err = nil, fmt.Errorf("%w: rows [%d, %d): panic: %v", ErrDataset, w.first, w.first+w.sel.Len(), r)
 		}
 	}()
-	b, err := ops.Gather(ctx, c.mem, st.src.chunks, w.sel)
+	b, err := ops.Gather(ctx, recycle.For(c.mem), st.src.chunks, w.sel)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/bits"
 	"slices"
 	"sort"
 	"sync"
@@ -90,7 +91,30 @@ func contiguous(idx []int64) (int64, bool) {
 type Chunks struct {
 	Schema *arrow.Schema
 	Starts []int64
-	store  *chunkStore
+	// rowsPer is the row count of every batch but the last, when they
+	// all have the same one (0 otherwise): Locate then divides instead of
+	// searching.
+	rowsPer int64
+	store   *chunkStore
+}
+
+// uniformRows returns the common row count of all batches but the last
+// (which may be shorter), or 0 when there is none.
+func uniformRows(starts []int64) int64 {
+	if len(starts) < 2 {
+		return 0
+	}
+	r := starts[1] - starts[0]
+	if r <= 0 {
+		return 0
+	}
+	for i := 1; i < len(starts)-1; i++ {
+		n := starts[i+1] - starts[i]
+		if i < len(starts)-2 && n != r || n > r {
+			return 0
+		}
+	}
+	return r
 }
 
 type chunkStore struct {
@@ -109,7 +133,7 @@ func NewChunks(schema *arrow.Schema, batches []arrow.RecordBatch) Chunks {
 	for i, b := range batches {
 		starts[i+1] = starts[i] + b.NumRows()
 	}
-	return Chunks{Schema: schema, Starts: starts, store: &chunkStore{batches: batches}}
+	return Chunks{Schema: schema, Starts: starts, rowsPer: uniformRows(starts), store: &chunkStore{batches: batches}}
 }
 
 // NewLazyChunks indexes batches with the given row counts that load
@@ -120,7 +144,7 @@ func NewLazyChunks(schema *arrow.Schema, rows []int64, load func(i int) (arrow.R
 	for i, n := range rows {
 		starts[i+1] = starts[i] + n
 	}
-	return Chunks{Schema: schema, Starts: starts, store: &chunkStore{batches: make([]arrow.RecordBatch, len(rows)), load: load}}
+	return Chunks{Schema: schema, Starts: starts, rowsPer: uniformRows(starts), store: &chunkStore{batches: make([]arrow.RecordBatch, len(rows)), load: load}}
 }
 
 // NumBatches returns the number of batches.
@@ -178,6 +202,10 @@ func (c Chunks) Len() int64 { return c.Starts[len(c.Starts)-1] }
 
 // Locate returns the chunk holding row p and p's offset in it.
 func (c Chunks) Locate(p int64) (chunk int, off int64) {
+	if c.rowsPer > 0 && p >= 0 {
+		chunk = int(min(p/c.rowsPer, int64(c.NumBatches())-1))
+		return chunk, p - c.Starts[chunk]
+	}
 	chunk = sort.Search(c.NumBatches(), func(i int) bool { return c.Starts[i+1] > p })
 	return chunk, p - c.Starts[chunk]
 }
@@ -324,44 +352,85 @@ func gatherScattered(mem memory.Allocator, c Chunks, sel Selection) (b arrow.Rec
 	// will route again.
 	runs := int64(1)
 	for i := int64(1); i < n; i++ {
-		if sel.Idx[i] != sel.Idx[i-1]+1 {
-			runs++
-		}
+		d := sel.Idx[i] - sel.Idx[i-1] - 1
+		runs += int64(uint64(d|-d) >> 63) // d != 0, without a branch
 	}
 	if n/runs >= scatteredRunLen {
 		return nil, false, nil
 	}
-	total := c.Len()
-	slot := make([]int32, c.NumBatches()) // 1 + index in batches; 0 unused
-	var batches []arrow.RecordBatch
-	bi := make([]int32, n)
-	ri := make([]int64, n)
-	cur, lo, hi := int32(-1), int64(0), int64(0)
-	for i, p := range sel.Idx {
-		if p < lo || p >= hi {
-			if p < 0 || p >= total {
-				return nil, false, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
-			}
-			ci, _ := c.Locate(p)
-			lo, hi = c.Starts[ci], c.Starts[ci+1]
-			if slot[ci] == 0 {
-				b, err := c.Batch(ci)
-				if err != nil {
-					return nil, false, err
-				}
-				batches = append(batches, b)
-				slot[ci] = int32(len(batches))
-			}
-			cur = slot[ci] - 1
-		}
-		bi[i] = cur
-		ri[i] = p - lo
+	bi, ri, batches, err := routeRows(c, sel.Idx)
+	if err != nil {
+		return nil, false, err
 	}
 	out, err := gatherRows(mem, c.Schema, batches, bi, ri)
 	if err != nil {
 		return nil, false, nil // errNoFastTake: the span path copes
 	}
 	return out, true, nil
+}
+
+// routeRows finds the batch of every position of idx: row i of the
+// gather is row ri[i] of batches[bi[i]], where batches lists the batches
+// idx touches (loaded, borrowed from c).
+func routeRows(c Chunks, idx []int64) (bi []int32, ri []int64, batches []arrow.RecordBatch, err error) {
+	n, total := len(idx), c.Len()
+	bi = make([]int32, n)
+	ri = make([]int64, n)
+	// slot[ci] is 1 + the index of batch ci in batches; 0 while unused.
+	slot := make([]int32, c.NumBatches())
+	use := func(ci int) (int32, error) {
+		if slot[ci] == 0 {
+			b, err := c.Batch(ci)
+			if err != nil {
+				return 0, err
+			}
+			batches = append(batches, b)
+			slot[ci] = int32(len(batches))
+		}
+		return slot[ci] - 1, nil
+	}
+	if r := c.rowsPer; r > 0 && r&(r-1) == 0 {
+		// Batches of one power-of-two row count (the usual layout): the
+		// batch is a shift away, with no branch to mispredict on rows
+		// that hop between batches.
+		shift := bits.TrailingZeros64(uint64(r))
+		for i, p := range idx {
+			if uint64(p) >= uint64(total) {
+				return nil, nil, nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+			}
+			ci := p >> shift
+			bi[i], ri[i] = int32(ci), p-ci<<shift
+			slot[ci] = 1
+		}
+		for ci, used := range slot {
+			if used != 0 {
+				slot[ci] = 0
+				if _, err := use(ci); err != nil {
+					return nil, nil, nil, err
+				}
+			}
+		}
+		for i, ci := range bi {
+			bi[i] = slot[ci] - 1
+		}
+		return bi, ri, batches, nil
+	}
+	cur, lo, hi := int32(-1), int64(0), int64(0)
+	for i, p := range idx {
+		if p < lo || p >= hi {
+			if p < 0 || p >= total {
+				return nil, nil, nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+			}
+			ci, _ := c.Locate(p)
+			lo, hi = c.Starts[ci], c.Starts[ci+1]
+			if cur, err = use(ci); err != nil {
+				return nil, nil, nil, err
+			}
+		}
+		bi[i] = cur
+		ri[i] = p - lo
+	}
+	return bi, ri, batches, nil
 }
 
 // ConcatBatches concatenates batches with one schema into one batch owned

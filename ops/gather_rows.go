@@ -3,6 +3,7 @@ package ops
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -61,13 +62,19 @@ func gatherRows(mem memory.Allocator, schema *arrow.Schema, batches []arrow.Reco
 func gatherData(mem memory.Allocator, ds []arrow.ArrayData, bi []int32, ri []int64) arrow.ArrayData {
 	n := len(bi)
 	// pos[i] is the physical position of row i in its source's buffers.
-	offs := make([]int64, len(ds))
-	for k, d := range ds {
-		offs[k] = int64(d.Offset())
-	}
-	pos := make([]int64, n)
-	for i, b := range bi {
-		pos[i] = ri[i] + offs[b]
+	pos := ri // when no source has an offset
+	for _, d := range ds {
+		if d.Offset() != 0 {
+			offs := make([]int64, len(ds))
+			for k, d := range ds {
+				offs[k] = int64(d.Offset())
+			}
+			pos = make([]int64, n)
+			for i, b := range bi {
+				pos[i] = ri[i] + offs[b]
+			}
+			break
+		}
 	}
 	validity, nulls := gatherValidity(mem, ds, bi, pos)
 	typ := ds[0].DataType()
@@ -306,22 +313,45 @@ func gatherVarRanges[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData
 			srcVals[k] = vb.Bytes()
 		}
 	}
-	// Pass 1: row lengths into the new offsets (independent loads).
-	var total O
+	// Pass 1: each row's first value and length (independent loads),
+	// lengths summed into the new offsets.
+	starts := make([]int64, n)
+	var total int64
 	for i, b := range bi {
 		o := srcOffs[b]
-		dOff[i] = total
-		total += o[pos[i]+1] - o[pos[i]]
+		lo, hi := o[pos[i]], o[pos[i]+1]
+		starts[i] = (int64(lo) + base[b]) * w
+		dOff[i] = O(total)
+		total += int64(hi - lo)
 	}
-	dOff[n] = total
-	values := newBuf(mem, int(int64(total)*w))
+	if unsafe.Sizeof(O(0)) == 4 && total > math.MaxInt32 {
+		offsets.Release()
+		panic("gathered values overflow 32-bit offsets") // the Take fallback reports it
+	}
+	dOff[n] = O(total)
+	values := newBuf(mem, int(total*w))
 	dVals := values.Bytes()
-	// Pass 2: copy the values.
+	// Pass 2: copy the values. When the sources are larger than the
+	// caches, each copy starts with a miss: the lines of the row
+	// prefetchAhead rows on are requested while this one is copied, so
+	// the misses overlap.
+	ahead := 0
+	var srcBytes int
+	for _, v := range srcVals {
+		srcBytes += len(v)
+	}
+	if srcBytes >= prefetchMinBytes {
+		ahead = prefetchAhead
+		for i := range min(n, ahead) {
+			prefetchRange(srcVals[bi[i]], starts[i], int64(dOff[i+1]-dOff[i])*w)
+		}
+	}
 	for i, b := range bi {
-		lo := (int64(srcOffs[b][pos[i]]) + base[b]) * w
-		at := int64(dOff[i]) * w
-		end := int64(dOff[i+1]) * w
-		copy(dVals[at:end], srcVals[b][lo:lo+end-at])
+		if j := i + ahead; ahead > 0 && j < n {
+			prefetchRange(srcVals[bi[j]], starts[j], int64(dOff[j+1]-dOff[j])*w)
+		}
+		at, end := int64(dOff[i])*w, int64(dOff[i+1])*w
+		copy(dVals[at:end], srcVals[b][starts[i]:starts[i]+end-at])
 	}
 	return offsets, values
 }
@@ -368,5 +398,31 @@ func putOffset(b []byte, i, width, v int64) {
 		binary.LittleEndian.PutUint32(b[i*4:], uint32(v))
 	} else {
 		binary.LittleEndian.PutUint64(b[i*8:], uint64(v))
+	}
+}
+
+// prefetchAhead is how many rows ahead of its copy a row's bytes are
+// prefetched (8 measured best on a string column of ~200 B rows: 1.45× the
+// plain copy; 4 and 16 were slower).
+const prefetchAhead = 8
+
+// prefetchMinBytes is the size of source values below which gathers do
+// not prefetch: such sources mostly sit in the caches already.
+const prefetchMinBytes = 8 << 20
+
+// prefetchMax bounds the bytes of one row that are prefetched; beyond it
+// the copy streams and the hardware prefetcher follows.
+const prefetchMax = 512
+
+// prefetchRange prefetches the cache lines that src[lo:lo+n] touches (up
+// to prefetchMax bytes).
+func prefetchRange(src []byte, lo, n int64) {
+	if n <= 0 || lo < 0 || lo+n > int64(len(src)) {
+		return
+	}
+	p := uintptr(unsafe.Pointer(&src[lo]))
+	end := p + uintptr(min(n, prefetchMax))
+	for q := p &^ 63; q < end; q += 64 {
+		prefetch(q)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/bitutil"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/quiverdata/quiver/internal/recycle"
 )
 
 // span is a run of consecutive rows [start, start+n) of source array c, in
@@ -47,8 +48,10 @@ func fastTakeSupported(t arrow.DataType) bool {
 
 // newBuf allocates an n-byte buffer from mem. Every byte is written by
 // the caller, except bitmaps, which are cleared here.
+// newBuf allocates n bytes from mem, unzeroed when mem can (the gathers
+// write every byte they allocate).
 func newBuf(mem memory.Allocator, n int) *memory.Buffer {
-	return memory.NewBufferWithAllocator(mem.Allocate(n), mem)
+	return memory.NewBufferWithAllocator(recycle.AllocateUnzeroed(mem, n), mem)
 }
 
 func newBitmap(mem memory.Allocator, bits int64) *memory.Buffer {

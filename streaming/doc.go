@@ -39,10 +39,10 @@
 // goroutines gathers shuffled rows and runs the ops, several chunks at a
 // time, and results are delivered in order, so the output never depends on
 // timing. The gather copies each chunk's rows straight from the batches
-// holding its window, with typed loops for fixed-width, boolean, string and
-// binary columns (other types use arrow's Take). With the default allocator,
-// decoded and gathered buffers are recycled through size-class pools rather
-// than left to the garbage collector.
+// holding its window (ops.Gather: typed per-column loops for scattered
+// rows). With the default allocator, decoded and gathered buffers are
+// recycled through internal/recycle's size-class pools rather than left to
+// the garbage collector.
 //
 // Memory is bounded by the options, not by the data: about one shuffle
 // window, two source batches and WithPrefetch+WithWorkers chunks (36 GB of

@@ -12,6 +12,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/hubfs"
+	"github.com/quiverdata/quiver/internal/recycle"
 	"github.com/spf13/afero"
 )
 
@@ -107,7 +108,7 @@ func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, er
 			return nil, fmt.Errorf("streaming: read cache: %w", err)
 		}
 	}
-	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(readAllocator(o.mem))}, o.readOpts...)
+	src.readOpts = append([]arrowio.ReadOption{arrowio.WithBatchSize(o.chunkRows), arrowio.WithAllocator(recycle.For(o.mem))}, o.readOpts...)
 	if len(o.columns) > 0 {
 		src.readOpts = append(src.readOpts, arrowio.WithColumns(o.columns...))
 	}
