@@ -408,7 +408,7 @@ const prefetchAhead = 8
 
 // prefetchMinBytes is the size of source values below which gathers do
 // not prefetch: such sources mostly sit in the caches already.
-const prefetchMinBytes = 8 << 20
+const prefetchMinBytes = 1 << 20
 
 // prefetchMax bounds the bytes of one row that are prefetched; beyond it
 // the copy streams and the hardware prefetcher follows.
