@@ -392,7 +392,9 @@ func (d *Dataset) Row(ctx context.Context, i int64) (arrow.RecordBatch, error) {
 // rows (size <= 0 means DefaultBatchSize). Batches never straddle two
 // source batches when rows are contiguous, so they may be smaller than
 // size; empty batches are never yielded. A yielded batch is borrowed until
-// the next step; Retain keeps it.
+// the next step; Retain keeps it. Strings and byte slices read from a
+// batch alias its buffers, which are mapped cache pages or (for gathered
+// rows) recycled once the batch is released: copy what outlives it.
 // Pending ops run on the configured worker pool; the order is the same for
 // any worker count. Iteration stops at the first error.
 func (d *Dataset) Batches(ctx context.Context, size int) iter.Seq2[arrow.RecordBatch, error] {
