@@ -15,3 +15,5 @@ func mmapFile(*os.File, int64) ([]byte, error) {
 }
 
 func munmapBytes([]byte) error { return nil }
+
+func dropResident([]byte) error { return nil }

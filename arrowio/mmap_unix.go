@@ -17,3 +17,8 @@ func mmapFile(f *os.File, size int64) ([]byte, error) {
 }
 
 func munmapBytes(b []byte) error { return unix.Munmap(b) }
+
+// dropResident removes b's pages from the process's resident set. b is a
+// shared read-only file mapping, so nothing is lost: the next access maps
+// the page again from the page cache.
+func dropResident(b []byte) error { return unix.Madvise(b, unix.MADV_DONTNEED) }

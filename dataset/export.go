@@ -92,14 +92,8 @@ func (d *Dataset) counted(ctx context.Context) (*state, error) {
 
 // estimateBytes estimates the Arrow bytes of st's rows from its source.
 func estimateBytes(st *state) int64 {
-	var total int64
-	for i := range st.src.chunks.NumBatches() {
-		if b, err := st.src.chunks.Batch(i); err == nil {
-			total += arrowio.BatchBytes(b)
-		}
-	}
 	if n := st.src.len(); n > 0 {
-		return int64(float64(total) * float64(st.sel.Len()) / float64(n))
+		return int64(float64(st.src.bytes()) * float64(st.sel.Len()) / float64(n))
 	}
 	return 0
 }
@@ -221,7 +215,7 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 	}
 	defer w.Abort()
 	var werr error
-	err = c.runFrom(ctx, sub, lo, c.batchSize, workers, func(b arrow.RecordBatch) bool {
+	err = c.runBulk(ctx, sub, lo, c.batchSize, workers, func(b arrow.RecordBatch) bool {
 		werr = w.Write(b)
 		b.Release()
 		return werr == nil

@@ -142,6 +142,7 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	entry := h.Entry
 	src := newChunkSource(chunks, "cache entry "+h.Fingerprint, res)
 	src.entry = &entry
+	src.evictChunk = func(i int) { _ = refs[i].f.EvictBatchPages(refs[i].i) }
 	return src, nil
 }
 
@@ -186,7 +187,7 @@ func (c *config) writeState(ctx context.Context, st *state, path string) (int64,
 		return w.Write(b)
 	}
 	var werr error
-	err := c.run(ctx, st, c.batchSize, func(b arrow.RecordBatch) bool {
+	err := c.runBulk(ctx, st, 0, c.batchSize, c.workers, func(b arrow.RecordBatch) bool {
 		if w == nil {
 			if werr = open(b.Schema()); werr != nil {
 				b.Release()

@@ -62,6 +62,9 @@ type config struct {
 	batchSize int
 	log       *slog.Logger
 	progress  func(Progress)
+	// sweepBytes is the Arrow bytes a bulk write of a permuted selection
+	// gathers per sweep of its source (0: defaultSweepBytes).
+	sweepBytes int64
 
 	// Load only.
 	resolver Resolver
@@ -130,6 +133,9 @@ func newConfig(opts []Option) *config {
 	}
 	if cfg.batchSize <= 0 {
 		cfg.batchSize = DefaultBatchSize
+	}
+	if cfg.sweepBytes <= 0 {
+		cfg.sweepBytes = defaultSweepBytes
 	}
 	if cfg.log == nil {
 		cfg.log = slog.Default()

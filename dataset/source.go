@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"github.com/quiverdata/quiver/arrowio"
 	"io"
 	"runtime"
 	"sync"
@@ -25,6 +26,9 @@ type source struct {
 	// deps are sources whose batches this one loads (Concatenate,
 	// Interleave); holding them keeps their files open.
 	deps []*source
+	// evictChunk, when set, drops the mapped pages of chunk i from the
+	// resident set (see evictPages).
+	evictChunk func(i int)
 	// res is released by close, or when the source is collected.
 	res *sourceResources
 }
@@ -82,6 +86,18 @@ func newChunkSource(chunks ops.Chunks, where string, res *sourceResources) *sour
 
 func (s *source) len() int64 { return s.chunks.Len() }
 
+// bytes returns the Arrow bytes of the source's batches (loading them; a
+// mapped batch loads without reading its data).
+func (s *source) bytes() int64 {
+	var total int64
+	for i := range s.chunks.NumBatches() {
+		if b, err := s.chunks.Batch(i); err == nil {
+			total += arrowio.BatchBytes(b)
+		}
+	}
+	return total
+}
+
 // close releases the source's batches, files and cache locks now, and
 // those of the sources it depends on. Loading a batch fails afterwards
 // with ErrClosed.
@@ -91,4 +107,19 @@ func (s *source) close() error {
 		errs = append(errs, d.close())
 	}
 	return errors.Join(errs...)
+}
+
+// evictPages drops the pages of the source's mapped files (and those of
+// the sources it depends on) from the process's resident set; see
+// arrowio.ArrowFile.EvictPages. Errors are ignored: eviction only bounds
+// RSS, and reads are unaffected.
+func (s *source) evictPages() {
+	for _, c := range s.res.closers {
+		if f, ok := c.(interface{ EvictPages() error }); ok {
+			_ = f.EvictPages()
+		}
+	}
+	for _, d := range s.deps {
+		d.evictPages()
+	}
 }

@@ -1,0 +1,211 @@
+package dataset
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"sync"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/quiverdata/quiver/internal/recycle"
+	"github.com/quiverdata/quiver/ops"
+)
+
+// A bulk write of a permuted selection (an export or materialization of a
+// shuffled or sorted dataset) reads every row of a mapped source once, in
+// an order that hops across the whole file. Gathering row by row in that
+// order costs a cache and TLB miss per value and leaves every page of the
+// file in the process's resident set. A sweep instead takes the output
+// rows a group at a time (defaultSweepBytes of Arrow data), gathers the group's
+// rows in source order (a forward pass over the file), evicts the mapped
+// pages it touched, and cuts the group's output windows from that
+// in-memory copy. RSS is bounded by about two groups, not by the source.
+
+// defaultSweepBytes is the Arrow bytes of rows one sweep gathers.
+const defaultSweepBytes = 64 << 20
+
+// sweepSpanBytes is the source bytes one piece of a sweep reads before
+// their pages are evicted.
+const sweepSpanBytes = 16 << 20
+
+// sweepable reports whether a bulk write of st should sweep: a scattered
+// selection over a source of at least two sweeps' bytes.
+func (c *config) sweepable(st *state) bool {
+	if st.sel.Contiguous() || st.sel.Len() < 2 {
+		return false
+	}
+	return st.src.bytes() >= 2*c.sweepBytes
+}
+
+// runBulk is runFrom for writes of every row: it sweeps when st is
+// sweepable.
+func (c *config) runBulk(ctx context.Context, st *state, base int64, size, workers int, emit func(arrow.RecordBatch) bool) error {
+	if c.sweepable(st) {
+		return c.runSweep(ctx, st, base, size, workers, emit)
+	}
+	return c.runFrom(ctx, st, base, size, workers, emit)
+}
+
+// runSweep is runFrom (rows of st through its pending ops to emit, in
+// order) for a scattered selection, a group of output rows at a time.
+func (c *config) runSweep(ctx context.Context, st *state, base int64, size, workers int, emit func(arrow.RecordBatch) bool) error {
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	n := st.sel.Len()
+	rowBytes := max(1, estimateBytes(st)/n)
+	group := max(int64(size), c.sweepBytes/rowBytes)
+	group = (group + int64(size) - 1) / int64(size) * int64(size)
+	stopped := false
+	for g0 := int64(0); g0 < n && !stopped; g0 += group {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		g1 := min(n, g0+group)
+		staged, where, err := c.stage(ctx, st, st.sel.Slice(g0, g1), workers)
+		if err != nil {
+			return err
+		}
+		sub := &state{
+			src:     &source{chunks: ops.NewChunks(st.src.chunks.Schema, staged), where: st.src.where},
+			sel:     ops.Positions(where),
+			pending: st.pending,
+			schema:  st.schema,
+		}
+		err = c.runFrom(ctx, sub, base+g0, size, workers, func(b arrow.RecordBatch) bool {
+			if !emit(b) {
+				stopped = true
+				return false
+			}
+			return true
+		})
+		for _, b := range staged {
+			b.Release()
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// stage gathers the rows of sel in source order, in pieces of consecutive
+// source batches gathered on up to workers goroutines; once a piece is
+// gathered, the mapped pages of its source batches are evicted, so the
+// sweep's resident file pages stay within a few batches. where[i] is the
+// position in the staged rows of sel's row i. The batches are owned by the
+// caller.
+func (c *config) stage(ctx context.Context, st *state, sel ops.Selection, workers int) ([]arrow.RecordBatch, []int64, error) {
+	n := sel.Len()
+	// Sort (position, output row) pairs by position.
+	type pair struct{ pos, row int64 }
+	pairs := make([]pair, n)
+	for i := range n {
+		pairs[i] = pair{sel.At(i), i}
+	}
+	slices.SortFunc(pairs, func(a, b pair) int { return cmp.Compare(a.pos, b.pos) })
+	sorted := make([]int64, n)
+	where := make([]int64, n)
+	for k, p := range pairs {
+		sorted[k] = p.pos
+		where[p.row] = int64(k)
+	}
+	pairs = nil
+	// Pieces span sweepSpanBytes of the source: the file pages resident
+	// at once are about workers such spans.
+	rowBytes := max(1, st.src.bytes()/max(1, st.src.len()))
+	pieces := stagePieces(st.src.chunks, sorted, sweepSpanBytes/rowBytes)
+	staged := make([]arrow.RecordBatch, len(pieces))
+	err := parallelFor(ctx, workers, len(pieces), func(k int) error {
+		p := pieces[k]
+		b, err := ops.Gather(ctx, recycle.For(c.mem), st.src.chunks, ops.Positions(sorted[p.lo:p.hi]))
+		if err != nil {
+			return err
+		}
+		staged[k] = b
+		if st.src.evictChunk != nil {
+			for ci := p.c0; ci <= p.c1; ci++ {
+				st.src.evictChunk(ci)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		for _, b := range staged {
+			if b != nil {
+				b.Release()
+			}
+		}
+		return nil, nil, err
+	}
+	if st.src.evictChunk == nil {
+		st.src.evictPages()
+	}
+	return staged, where, nil
+}
+
+// piece is the sorted positions [lo, hi), which lie in chunks c0..c1.
+type piece struct {
+	lo, hi int64
+	c0, c1 int
+}
+
+// stagePieces cuts sorted positions into pieces that end on chunk
+// boundaries and span whole chunks of at least spanRows source rows (but
+// the last): the gather of a piece touches about that much of the source.
+func stagePieces(c ops.Chunks, sorted []int64, spanRows int64) []piece {
+	var out []piece
+	n := int64(len(sorted))
+	for lo := int64(0); lo < n; {
+		c0, _ := c.Locate(sorted[lo])
+		c1 := c0
+		for c1+1 < c.NumBatches() && c.Starts[c1+1]-c.Starts[c0] < spanRows {
+			c1++
+		}
+		end := c.Starts[c1+1]
+		hi := lo
+		for hi < n && sorted[hi] < end {
+			hi++
+		}
+		out = append(out, piece{lo, hi, c0, c1})
+		lo = hi
+	}
+	return out
+}
+
+// parallelFor runs fn(0..n-1) on up to workers goroutines and returns the
+// first error; after an error or cancellation no new index starts.
+func parallelFor(ctx context.Context, workers, n int, fn func(i int) error) error {
+	var (
+		mu    sync.Mutex
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for range max(1, min(workers, n)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if first == nil {
+					first = ctx.Err()
+				}
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := fn(i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}
