@@ -69,17 +69,17 @@ func newColumn(dt arrow.DataType, path string) (column, error) {
 	case *arrow.LargeBinaryType:
 		return &strCol[int64]{dt: dt, path: path, offs: []int64{0}, binary: true}, nil
 	case *arrow.TimestampType:
-		return &timeCol{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimestampCol(dt, path, t.Unit), nil
 	case *arrow.Date32Type:
-		return &date32Col{fixedCol: fixedCol[int32]{dt: dt, path: path}}, nil
+		return newDate32Col(dt, path), nil
 	case *arrow.Date64Type:
-		return &timeCol{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: arrow.Millisecond, date: true}, nil
+		return newTimestampCol(dt, path, arrow.Millisecond), nil
 	case *arrow.DurationType:
 		return newIntCol[int64](dt, path, math.MinInt64, math.MaxInt64), nil
 	case *arrow.Time32Type:
-		return &timeOfDayCol[int32]{fixedCol: fixedCol[int32]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimeOfDayCol[int32](dt, path, t.Unit), nil
 	case *arrow.Time64Type:
-		return &timeOfDayCol[int64]{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimeOfDayCol[int64](dt, path, t.Unit), nil
 	case *arrow.Float16Type:
 		return &float16Col{fixedCol: fixedCol[float16.Num]{dt: dt, path: path}}, nil
 	case *arrow.Decimal128Type:
