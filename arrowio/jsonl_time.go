@@ -104,10 +104,6 @@ func (c *temporalCol[T]) decode(s *scanner) error {
 		c.push(v)
 		return nil
 	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
-	}
 	return convErr(s, c.path, c.dt)
 }
 
