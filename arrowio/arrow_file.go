@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
-	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/ipc"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/afero"
@@ -488,22 +487,9 @@ func (f *ArrowFile) BatchAt(i int) (arrow.RecordBatch, error) {
 		return nil, &PosError{Path: f.path, RowGroup: -1, Batch: i,
 			Err: fmt.Errorf("%w: batch has %d rows, its header said %d", ErrCorrupt, rec.NumRows(), f.rows[i])}
 	}
-	if f.proj != nil {
-		cols := make([]arrow.Array, len(f.proj))
-		for j, c := range f.proj {
-			cols[j] = rec.Column(c)
-		}
-		p := array.NewRecordBatch(f.schema, cols, rec.NumRows())
-		rec.Release()
-		rec = p
-	}
-	if f.m != nil {
-		// Tie every aliasing buffer to the mapping (the read lock keeps
-		// the file's own reference alive meanwhile).
-		out := f.m.rebindBatch(rec)
-		rec.Release()
-		rec = out
-	}
+	// The read lock keeps the file's own reference to a mapping alive
+	// while finishBatch ties the batch to it.
+	rec = finishBatch(rec, f.schema, f.proj, f.m)
 	return rec, nil
 }
 

@@ -261,20 +261,7 @@ func (r *arrowStreamReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordB
 			}
 			rec := rd.RecordBatch()
 			rec.Retain()
-			if r.proj != nil {
-				cols := make([]arrow.Array, len(r.proj))
-				for j, c := range r.proj {
-					cols[j] = rec.Column(c)
-				}
-				p := array.NewRecordBatch(r.schema, cols, rec.NumRows())
-				rec.Release()
-				rec = p
-			}
-			if r.m != nil {
-				out := r.m.rebindBatch(rec)
-				rec.Release()
-				rec = out
-			}
+			rec = finishBatch(rec, r.schema, r.proj, r.m)
 			more := yieldSlices(rec, r.cfg.BatchSize, yield)
 			rec.Release()
 			if !more {
@@ -282,4 +269,27 @@ func (r *arrowStreamReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordB
 			}
 		}
 	}
+}
+
+// finishBatch turns rec, a batch as arrow-go decoded it, into the batch a
+// reader hands out: only the columns proj (indices into rec, in order)
+// under schema when proj is not nil, and every buffer that aliases the
+// mapping m tied to it when m is not nil. It takes over the caller's
+// reference to rec and returns one reference to the result.
+func finishBatch(rec arrow.RecordBatch, schema *arrow.Schema, proj []int, m *mapping) arrow.RecordBatch {
+	if proj != nil {
+		cols := make([]arrow.Array, len(proj))
+		for j, c := range proj {
+			cols[j] = rec.Column(c)
+		}
+		p := array.NewRecordBatch(schema, cols, rec.NumRows())
+		rec.Release()
+		rec = p
+	}
+	if m != nil {
+		out := m.rebindBatch(rec)
+		rec.Release()
+		rec = out
+	}
+	return rec
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -302,6 +303,7 @@ func (r *csvReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, er
 		defer src.Close()
 		b := array.NewRecordBuilder(r.cfg.Allocator, r.schema)
 		defer b.Release()
+		cols := newCSVColumns(b)
 		rows := 0
 		flush := func() bool {
 			rec := b.NewRecordBatch()
@@ -323,7 +325,7 @@ func (r *csvReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, er
 				yield(nil, csvError(r.path, err))
 				return
 			}
-			if err := r.appendRow(b, src.r, rec); err != nil {
+			if err := r.appendRow(b, cols, src.r, rec); err != nil {
 				if r.cfg.Permissive {
 					r.skipped++
 					continue
@@ -347,15 +349,17 @@ func (r *csvReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch, er
 	}
 }
 
-// appendRow parses rec into b. On a value that does not fit its column it
-// returns an ErrSchema *PosError and leaves b as it was.
-func (r *csvReader) appendRow(b *array.RecordBuilder, cr *csv.Reader, rec []string) error {
-	// Parse first, append after, so a bad value leaves no partial row.
+// appendRow parses rec into the builders of b, through cols (one per
+// output field). Each value is parsed once and held by its column until the
+// whole row has parsed, so a value that does not fit its column returns an
+// ErrSchema *PosError and leaves b as it was (arrow builders cannot drop a
+// value, and permissive mode goes on after a bad row).
+func (r *csvReader) appendRow(b *array.RecordBuilder, cols []csvColumn, cr *csv.Reader, rec []string) error {
 	for i, c := range r.srcCol {
 		if c < 0 || rec[c] == "" {
 			continue
 		}
-		if err := checkCSVValue(r.schema.Field(i).Type, rec[c]); err != nil {
+		if err := cols[i].set(rec[c]); err != nil {
 			line, col := cr.FieldPos(c)
 			name := r.schema.Field(i).Name
 			return &PosError{Path: r.path, Line: int64(line), Column: int64(col), RowGroup: -1, Batch: -1, ColumnName: name,
@@ -363,14 +367,92 @@ func (r *csvReader) appendRow(b *array.RecordBuilder, cr *csv.Reader, rec []stri
 		}
 	}
 	for i, c := range r.srcCol {
-		fb := b.Field(i)
 		if c < 0 || rec[c] == "" {
-			fb.AppendNull()
+			b.Field(i).AppendNull()
 			continue
 		}
-		appendCSVValue(fb, rec[c])
+		cols[i].add()
 	}
 	return nil
+}
+
+// csvColumn parses the non-empty values of one output field. set parses s
+// and holds the value, or returns an error if s is not a valid value of the
+// field's type; add appends the value held by the last successful set.
+type csvColumn interface {
+	set(s string) error
+	add()
+}
+
+// csvValue is the csvColumn of a field whose values parse to T.
+type csvValue[T any] struct {
+	parse  func(string) (T, error)
+	append func(T)
+	v      T
+}
+
+func (c *csvValue[T]) set(s string) (err error) {
+	c.v, err = c.parse(s)
+	return err
+}
+
+func (c *csvValue[T]) add() { c.append(c.v) }
+
+func newCSVValue[T any](parse func(string) (T, error), append func(T)) csvColumn {
+	return &csvValue[T]{parse: parse, append: append}
+}
+
+// newCSVColumns returns the csvColumn of each field of b. Every field type
+// must be one csvTypeSupported accepts.
+func newCSVColumns(b *array.RecordBuilder) []csvColumn {
+	cols := make([]csvColumn, len(b.Fields()))
+	for i, fb := range b.Fields() {
+		cols[i] = newCSVColumn(fb)
+	}
+	return cols
+}
+
+func newCSVColumn(fb array.Builder) csvColumn {
+	switch fb := fb.(type) {
+	case *array.BooleanBuilder:
+		return newCSVValue(parseCSVBool, fb.Append)
+	case *array.Int8Builder:
+		return newCSVValue(parseCSVInt[int8], fb.Append)
+	case *array.Int16Builder:
+		return newCSVValue(parseCSVInt[int16], fb.Append)
+	case *array.Int32Builder:
+		return newCSVValue(parseCSVInt[int32], fb.Append)
+	case *array.Int64Builder:
+		return newCSVValue(parseCSVInt[int64], fb.Append)
+	case *array.Uint8Builder:
+		return newCSVValue(parseCSVUint[uint8], fb.Append)
+	case *array.Uint16Builder:
+		return newCSVValue(parseCSVUint[uint16], fb.Append)
+	case *array.Uint32Builder:
+		return newCSVValue(parseCSVUint[uint32], fb.Append)
+	case *array.Uint64Builder:
+		return newCSVValue(parseCSVUint[uint64], fb.Append)
+	case *array.Float32Builder:
+		return newCSVValue(parseCSVFloat[float32], fb.Append)
+	case *array.Float64Builder:
+		return newCSVValue(parseCSVFloat[float64], fb.Append)
+	case *array.StringBuilder:
+		return newCSVValue(parseCSVText, fb.Append)
+	case *array.LargeStringBuilder:
+		return newCSVValue(parseCSVText, fb.Append)
+	case *array.BinaryBuilder:
+		return newCSVValue(parseCSVText, fb.AppendString)
+	case *array.Date32Builder:
+		return newCSVValue(parseCSVDate, fb.Append)
+	case *array.TimestampBuilder:
+		tt := fb.Type().(*arrow.TimestampType)
+		loc, err := tt.GetZone()
+		if err != nil || loc == nil {
+			loc = time.UTC
+		}
+		return newCSVValue(func(s string) (arrow.Timestamp, error) { return parseCSVTime(s, tt.Unit, loc) }, fb.Append)
+	}
+	panic(fmt.Sprintf("arrowio: CSV builder %T not handled", fb))
 }
 
 func parseCSVBool(s string) (bool, error) {
@@ -383,6 +465,33 @@ func parseCSVBool(s string) (bool, error) {
 	return false, errors.New("not a bool")
 }
 
+// parseCSVInt parses a base-10 integer that fits T.
+func parseCSVInt[T int8 | int16 | int32 | int64](s string) (T, error) {
+	v, err := strconv.ParseInt(s, 10, int(unsafe.Sizeof(T(0)))*8)
+	return T(v), err
+}
+
+// parseCSVUint parses a base-10 unsigned integer that fits T.
+func parseCSVUint[T uint8 | uint16 | uint32 | uint64](s string) (T, error) {
+	v, err := strconv.ParseUint(s, 10, int(unsafe.Sizeof(T(0)))*8)
+	return T(v), err
+}
+
+// parseCSVFloat parses a decimal number, rounded to T; one out of T's
+// range is an error.
+func parseCSVFloat[T float32 | float64](s string) (T, error) {
+	v, err := strconv.ParseFloat(s, int(unsafe.Sizeof(T(0)))*8)
+	return T(v), err
+}
+
+// parseCSVText takes any text as it is (string and binary fields).
+func parseCSVText(s string) (string, error) { return s, nil }
+
+func parseCSVDate(s string) (arrow.Date32, error) {
+	t, err := time.Parse("2006-01-02", s)
+	return arrow.Date32FromTime(t), err
+}
+
 func parseCSVTime(s string, unit arrow.TimeUnit, loc *time.Location) (arrow.Timestamp, error) {
 	for _, layout := range []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999Z07:00", "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999", "2006-01-02"} {
 		if t, err := time.ParseInLocation(layout, s, loc); err == nil {
@@ -390,100 +499,4 @@ func parseCSVTime(s string, unit arrow.TimeUnit, loc *time.Location) (arrow.Time
 		}
 	}
 	return 0, errors.New("not a timestamp")
-}
-
-// checkCSVValue reports whether s parses as a non-null value of t.
-func checkCSVValue(t arrow.DataType, s string) error {
-	var err error
-	switch t := t.(type) {
-	case *arrow.BooleanType:
-		_, err = parseCSVBool(s)
-	case *arrow.Int8Type:
-		_, err = strconv.ParseInt(s, 10, 8)
-	case *arrow.Int16Type:
-		_, err = strconv.ParseInt(s, 10, 16)
-	case *arrow.Int32Type:
-		_, err = strconv.ParseInt(s, 10, 32)
-	case *arrow.Int64Type:
-		_, err = strconv.ParseInt(s, 10, 64)
-	case *arrow.Uint8Type:
-		_, err = strconv.ParseUint(s, 10, 8)
-	case *arrow.Uint16Type:
-		_, err = strconv.ParseUint(s, 10, 16)
-	case *arrow.Uint32Type:
-		_, err = strconv.ParseUint(s, 10, 32)
-	case *arrow.Uint64Type:
-		_, err = strconv.ParseUint(s, 10, 64)
-	case *arrow.Float32Type:
-		_, err = strconv.ParseFloat(s, 32)
-	case *arrow.Float64Type:
-		_, err = strconv.ParseFloat(s, 64)
-	case *arrow.Date32Type:
-		_, err = time.Parse("2006-01-02", s)
-	case *arrow.TimestampType:
-		loc, lerr := t.GetZone()
-		if lerr != nil || loc == nil {
-			loc = time.UTC
-		}
-		_, err = parseCSVTime(s, t.Unit, loc)
-	}
-	return err
-}
-
-// appendCSVValue appends s, already checked by checkCSVValue, to fb.
-func appendCSVValue(fb array.Builder, s string) {
-	switch fb := fb.(type) {
-	case *array.BooleanBuilder:
-		v, _ := parseCSVBool(s)
-		fb.Append(v)
-	case *array.Int8Builder:
-		v, _ := strconv.ParseInt(s, 10, 8)
-		fb.Append(int8(v))
-	case *array.Int16Builder:
-		v, _ := strconv.ParseInt(s, 10, 16)
-		fb.Append(int16(v))
-	case *array.Int32Builder:
-		v, _ := strconv.ParseInt(s, 10, 32)
-		fb.Append(int32(v))
-	case *array.Int64Builder:
-		v, _ := strconv.ParseInt(s, 10, 64)
-		fb.Append(v)
-	case *array.Uint8Builder:
-		v, _ := strconv.ParseUint(s, 10, 8)
-		fb.Append(uint8(v))
-	case *array.Uint16Builder:
-		v, _ := strconv.ParseUint(s, 10, 16)
-		fb.Append(uint16(v))
-	case *array.Uint32Builder:
-		v, _ := strconv.ParseUint(s, 10, 32)
-		fb.Append(uint32(v))
-	case *array.Uint64Builder:
-		v, _ := strconv.ParseUint(s, 10, 64)
-		fb.Append(v)
-	case *array.Float32Builder:
-		v, _ := strconv.ParseFloat(s, 32)
-		fb.Append(float32(v))
-	case *array.Float64Builder:
-		v, _ := strconv.ParseFloat(s, 64)
-		fb.Append(v)
-	case *array.StringBuilder:
-		fb.Append(s)
-	case *array.LargeStringBuilder:
-		fb.Append(s)
-	case *array.BinaryBuilder:
-		fb.AppendString(s)
-	case *array.Date32Builder:
-		t, _ := time.Parse("2006-01-02", s)
-		fb.Append(arrow.Date32FromTime(t))
-	case *array.TimestampBuilder:
-		tt := fb.Type().(*arrow.TimestampType)
-		loc, err := tt.GetZone()
-		if err != nil || loc == nil {
-			loc = time.UTC
-		}
-		v, _ := parseCSVTime(s, tt.Unit, loc)
-		fb.Append(v)
-	default:
-		panic(fmt.Sprintf("arrowio: CSV builder %T not handled", fb))
-	}
 }

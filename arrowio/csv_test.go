@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -271,6 +272,81 @@ func TestCSVRoundTripCompressed(t *testing.T) {
 			}
 			require.Equal(t, 1, n)
 			require.NoError(t, r.Close())
+		})
+	}
+}
+
+// csvAllTypes has one field of every type a CSV schema may name.
+var csvAllTypes = arrow.NewSchema([]arrow.Field{
+	{Name: "b", Type: arrow.FixedWidthTypes.Boolean, Nullable: true},
+	{Name: "i8", Type: arrow.PrimitiveTypes.Int8, Nullable: true},
+	{Name: "i16", Type: arrow.PrimitiveTypes.Int16, Nullable: true},
+	{Name: "i32", Type: arrow.PrimitiveTypes.Int32, Nullable: true},
+	{Name: "i64", Type: arrow.PrimitiveTypes.Int64, Nullable: true},
+	{Name: "u8", Type: arrow.PrimitiveTypes.Uint8, Nullable: true},
+	{Name: "u16", Type: arrow.PrimitiveTypes.Uint16, Nullable: true},
+	{Name: "u32", Type: arrow.PrimitiveTypes.Uint32, Nullable: true},
+	{Name: "u64", Type: arrow.PrimitiveTypes.Uint64, Nullable: true},
+	{Name: "f32", Type: arrow.PrimitiveTypes.Float32, Nullable: true},
+	{Name: "f64", Type: arrow.PrimitiveTypes.Float64, Nullable: true},
+	{Name: "s", Type: arrow.BinaryTypes.String, Nullable: true},
+	{Name: "ls", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+	{Name: "bin", Type: arrow.BinaryTypes.Binary, Nullable: true},
+	{Name: "d", Type: arrow.FixedWidthTypes.Date32, Nullable: true},
+	{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "UTC"}, Nullable: true},
+	{Name: "tsz", Type: &arrow.TimestampType{Unit: arrow.Microsecond, TimeZone: "+02:00"}, Nullable: true},
+}, nil)
+
+const csvAllTypesHeader = "b,i8,i16,i32,i64,u8,u16,u32,u64,f32,f64,s,ls,bin,d,ts,tsz\n"
+
+func TestCSVEveryType(t *testing.T) {
+	in := csvAllTypesHeader +
+		"TRUE,-128,-32768,-2147483648,-9223372036854775808,255,65535,4294967295,18446744073709551615,1.5,-2.25e3,x,y,raw,2024-02-29,2024-05-06T07:08:09.123Z,2024-05-06 07:08:09\n" +
+		"0,127,32767,2147483647,9223372036854775807,0,0,0,0,0,0,,,,1970-01-01,2024-05-06,2024-05-06T07:08:09.5+01:00\n" +
+		",,,,,,,,,,,,,,,,\n"
+	schema, rows, err := readCSV(t, in, WithSchema(csvAllTypes))
+	require.NoError(t, err)
+	require.True(t, csvAllTypes.Equal(schema))
+	require.Equal(t, [][]string{
+		{"true", "-128", "-32768", "-2147483648", "-9223372036854775808", "255", "65535", "4294967295", "18446744073709551615", "1.5", "-2250", "x", "y", "cmF3", "2024-02-29", "2024-05-06T07:08:09.123Z", "2024-05-06T07:08:09+02:00"},
+		{"false", "127", "32767", "2147483647", "9223372036854775807", "0", "0", "0", "0", "0", "0", "", "", "", "1970-01-01", "2024-05-06T00:00:00Z", "2024-05-06T08:08:09.5+02:00"},
+		{"", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", ""},
+	}, rows)
+}
+
+// TestCSVBadValueEveryType puts one value that does not fit in each typed
+// column and checks the error names it; in permissive mode the row is
+// dropped whole, however many columns before it were fine.
+func TestCSVBadValueEveryType(t *testing.T) {
+	good := []string{"true", "1", "1", "1", "1", "1", "1", "1", "1", "1", "1", "s", "l", "b", "2024-01-02", "2024-01-02T03:04:05Z", "2024-01-02"}
+	bad := map[string]string{
+		"b": "yes", "i8": "128", "i16": "-32769", "i32": "2147483648", "i64": "1.0",
+		"u8": "256", "u16": "-1", "u32": "4294967296", "u64": "18446744073709551616",
+		"f32": "1e39", "f64": "one", "d": "2024-02-30", "ts": "yesterday", "tsz": "2024-01-02T25:00:00Z",
+	}
+	for col, f := range csvAllTypes.Fields() {
+		v, ok := bad[f.Name]
+		if !ok {
+			continue
+		}
+		t.Run(f.Name, func(t *testing.T) {
+			row := append([]string(nil), good...)
+			row[col] = v
+			in := csvAllTypesHeader + strings.Join(good, ",") + "\n" + strings.Join(row, ",") + "\n" + strings.Join(good, ",") + "\n"
+			_, rows, err := readCSV(t, in, WithSchema(csvAllTypes))
+			require.ErrorIs(t, err, ErrSchema)
+			pe, ok := errors.AsType[*PosError](err)
+			require.True(t, ok, "%T %v", err, err)
+			require.Equal(t, int64(3), pe.Line)
+			require.Equal(t, int64(len(strings.Join(row[:col+1], ","))-len(v)+1), pe.Column, "1-based byte column of the bad value")
+			require.Equal(t, f.Name, pe.ColumnName)
+			require.ErrorContains(t, err, fmt.Sprintf("column %q: %q is not a valid %s", f.Name, v, f.Type))
+			require.Len(t, rows, 0, "the batch holding the bad row is not yielded")
+
+			_, rows, err = readCSV(t, in, WithSchema(csvAllTypes), WithPermissive(true))
+			require.NoError(t, err)
+			require.Len(t, rows, 2)
+			require.Equal(t, rows[0], rows[1])
 		})
 	}
 }

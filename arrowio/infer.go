@@ -3,7 +3,6 @@ package arrowio
 // Schema inference for JSON Lines.
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -199,63 +198,38 @@ func (in *inferer) value(n *inferNode, depth int) error {
 		return s.skipValue()
 	}
 	if k == kindObject {
-		return s.members(func(key []byte) error {
-			f := n.field(key)
-			in.path = append(in.path, f.name)
-			err := in.value(f, depth+1)
-			in.path = in.path[:len(in.path)-1]
-			return err
-		})
+		return in.members(n, depth+1)
 	}
 	// Array: only n.elem changes below, so n stays an array.
-	s.pos++
-	s.skipWS()
-	if s.peek() == ']' {
-		s.pos++
-		return nil
-	}
 	in.path = append(in.path, "[]")
 	defer func() { in.path = in.path[:len(in.path)-1] }()
-	for {
+	return s.elements(func() error {
 		if n.elem == nil {
 			n.elem = &inferNode{}
 		}
-		if err := in.value(n.elem, depth+1); err != nil {
-			return err
-		}
-		if done, err := s.next(']'); err != nil || done {
-			return err
-		}
-	}
+		return in.value(n.elem, depth+1)
+	})
+}
+
+// members infers the object at s.pos into the fields of n, whose values
+// are at the given depth.
+func (in *inferer) members(n *inferNode, depth int) error {
+	return in.s.members(func(key []byte) error {
+		f := n.field(key)
+		in.path = append(in.path, f.name)
+		err := in.value(f, depth)
+		in.path = in.path[:len(in.path)-1]
+		return err
+	})
 }
 
 // line infers one line, which must hold an object.
 func (in *inferer) line(b []byte) error {
-	s := &in.s
-	s.reset(b)
-	if s.peek() != '{' {
-		if s.skipValue() == nil {
-			return s.syntaxErr(0, "line holds a JSON "+kindOf(b)+", not an object")
-		}
-		return s.unexpected("looking for beginning of object")
-	}
-	in.root.kind = kindObject
-	in.path = in.path[:0]
-	err := s.members(func(key []byte) error {
-		f := in.root.field(key)
-		in.path = append(in.path, f.name)
-		err := in.value(f, 1)
-		in.path = in.path[:len(in.path)-1]
-		return err
+	return in.s.line(b, func() error {
+		in.root.kind = kindObject
+		in.path = in.path[:0]
+		return in.members(&in.root, 1)
 	})
-	if err != nil {
-		return err
-	}
-	s.skipWS()
-	if s.pos != len(s.buf) {
-		return s.syntaxErr(s.pos, "unexpected data after the object")
-	}
-	return nil
 }
 
 // inferSchema infers the schema of the JSON Lines stream r; path names it
@@ -282,53 +256,28 @@ func inferSchema(r io.Reader, path string, cfg ReadConfig, chunkSize int) (*arro
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		buf = c.data
-		data := c.data
-		pos := 0
-		if c.bom {
-			pos = 3
-		}
-		lineNo := c.firstLine
-		for pos < len(data) && (limit < 0 || rows < limit) {
-			end, next := len(data), len(data)
-			if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-				end, next = pos+i, pos+i+1
+		for l := range c.lines() {
+			if limit >= 0 && rows >= limit {
+				break
 			}
-			ln := data[pos:end]
-			colBase := int64(1)
-			if c.bom && lineNo == 1 {
-				colBase = 4
+			// Work on a copy of the node tree only in permissive mode,
+			// where a bad line must leave no trace.
+			var saved inferNode
+			if cfg.Permissive {
+				saved = cloneNode(&in.root)
 			}
-			k := 0
-			for k < len(ln) && (ln[k] == ' ' || ln[k] == '\t' || ln[k] == '\r') {
-				k++
-			}
-			if k < len(ln) {
-				// Work on a copy of the node tree only in permissive mode,
-				// where a bad line must leave no trace.
-				var saved inferNode
-				if cfg.Permissive {
-					saved = cloneNode(&in.root)
+			err := in.line(l.text)
+			switch {
+			case err == nil:
+				rows++
+			case cfg.Permissive && !isMixedErr(err):
+				in.root = saved
+			default:
+				if se, ok := errors.AsType[*scanError](err); ok {
+					return nil, l.error(path, se)
 				}
-				err := in.line(bytes.TrimRight(ln[k:], "\r"))
-				switch {
-				case err == nil:
-					rows++
-				case cfg.Permissive && !isMixedErr(err):
-					in.root = saved
-				default:
-					var se *scanError
-					if errors.As(err, &se) {
-						pe := NewPosError(path, &lineError{se})
-						pe.Line = lineNo
-						pe.Column = colBase + int64(k+se.off)
-						pe.ColumnName = topField(se.field)
-						return nil, pe
-					}
-					return nil, err
-				}
+				return nil, err
 			}
-			pos = next
-			lineNo++
 		}
 	}
 	return arrow.NewSchema(in.root.arrowFields(), nil), nil

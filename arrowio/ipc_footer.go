@@ -155,8 +155,9 @@ func parseFooterBlocks(footer []byte) (batches, dicts []ipcBlock, err error) {
 	return batches, dicts, err
 }
 
-// MessageHeader union tags of dictionary and record batches.
+// MessageHeader union tags of schemas, dictionary and record batches.
 const (
+	messageHeaderSchema          = 1
 	messageHeaderDictionaryBatch = 2
 	messageHeaderRecordBatch     = 3
 )
@@ -427,27 +428,42 @@ func validateMessageFB(fb []byte) error {
 	if err := msg.tableVector(4, nil); err != nil {
 		return fmt.Errorf("message metadata: %w", err)
 	}
-	kind, err := msg.uint8Field(1, 0)
-	if err != nil {
-		return err
-	}
-	hdr, ok, err := msg.table(2)
+	kind, hdr, ok, err := messageHeader(msg)
 	if err != nil || !ok {
 		return err
 	}
-	switch kind {
-	case 1: // Schema
+	if kind == messageHeaderSchema {
 		return validateSchemaFB(hdr)
-	case 2: // DictionaryBatch
-		data, ok, err := hdr.table(1)
-		if err != nil || !ok {
-			return err
-		}
-		return validateRecordBatchFB(data)
-	case messageHeaderRecordBatch:
-		return validateRecordBatchFB(hdr)
 	}
-	return nil
+	rb, ok, err := batchTable(kind, hdr)
+	if err != nil || !ok {
+		return err
+	}
+	return validateRecordBatchFB(rb)
+}
+
+// messageHeader returns the header kind of the Message table msg and its
+// header table; ok is false when the message has no header.
+func messageHeader(msg fbTable) (kind uint8, hdr fbTable, ok bool, err error) {
+	if kind, err = msg.uint8Field(1, 0); err != nil {
+		return 0, fbTable{}, false, err
+	}
+	hdr, ok, err = msg.table(2)
+	return kind, hdr, ok, err
+}
+
+// batchTable returns the RecordBatch table of a message header of the
+// given kind: the header itself for a record batch, its data for a
+// dictionary batch. ok is false for other kinds and for a dictionary batch
+// without data.
+func batchTable(kind uint8, hdr fbTable) (rb fbTable, ok bool, err error) {
+	switch kind {
+	case messageHeaderRecordBatch:
+		return hdr, true, nil
+	case messageHeaderDictionaryBatch:
+		return hdr.table(1)
+	}
+	return fbTable{}, false, nil
 }
 
 // validateFooterFB checks the schema and metadata of a Footer.
@@ -485,20 +501,13 @@ func checkCompressedBody(fb []byte, r io.ReaderAt, bodyAt, bodyLen int64) error 
 	if err != nil {
 		return err
 	}
-	kind, err := msg.uint8Field(1, 0)
-	if err != nil {
-		return err
-	}
-	rb, ok, err := msg.table(2)
+	kind, hdr, ok, err := messageHeader(msg)
 	if err != nil || !ok {
 		return err
 	}
-	if kind == messageHeaderDictionaryBatch {
-		if rb, ok, err = rb.table(1); err != nil || !ok {
-			return err
-		}
-	} else if kind != messageHeaderRecordBatch {
-		return nil
+	rb, ok, err := batchTable(kind, hdr)
+	if err != nil || !ok {
+		return err
 	}
 	if _, compressed, err := rb.table(3); err != nil || !compressed {
 		return err

@@ -26,8 +26,7 @@ type mappedMessages struct {
 	offs []int64 // messages to read, in order; nil reads sequentially
 	k    int
 	next int64
-	cur  *ipc.Message
-	refs atomic.Int64
+	heldMessage
 }
 
 func newMappedMessages(data []byte, offs []int64, start int64) *mappedMessages {
@@ -71,20 +70,7 @@ func (r *mappedMessages) Message() (*ipc.Message, error) {
 		return nil, fmt.Errorf("message at offset %d: %w", off, err)
 	}
 	r.next = end + info.BodyLen
-	if r.cur != nil {
-		r.cur.Release()
-	}
-	r.cur = ipc.NewMessage(memory.NewBufferBytes(fb), memory.NewBufferBytes(r.data[end:r.next]))
-	return r.cur, nil
-}
-
-func (r *mappedMessages) Retain() { r.refs.Add(1) }
-
-func (r *mappedMessages) Release() {
-	if r.refs.Add(-1) == 0 && r.cur != nil {
-		r.cur.Release()
-		r.cur = nil
-	}
+	return r.hold(ipc.NewMessage(memory.NewBufferBytes(fb), memory.NewBufferBytes(r.data[end:r.next]))), nil
 }
 
 var _ ipc.MessageReader = (*mappedMessages)(nil)
@@ -126,8 +112,7 @@ type streamMessages struct {
 	r     io.Reader
 	mem   memory.Allocator
 	limit int64
-	cur   *ipc.Message
-	refs  atomic.Int64
+	heldMessage
 }
 
 func newStreamMessages(r io.Reader, mem memory.Allocator, limit int64) *streamMessages {
@@ -180,11 +165,7 @@ func (s *streamMessages) Message() (*ipc.Message, error) {
 	if err := checkCompressedBody(meta, bytes.NewReader(body.Bytes()), 0, info.BodyLen); err != nil {
 		return nil, err
 	}
-	if s.cur != nil {
-		s.cur.Release()
-	}
-	s.cur = ipc.NewMessage(memory.NewBufferBytes(meta), body)
-	return s.cur, nil
+	return s.hold(ipc.NewMessage(memory.NewBufferBytes(meta), body)), nil
 }
 
 func noEOF(err error) error {
@@ -194,13 +175,31 @@ func noEOF(err error) error {
 	return err
 }
 
-func (s *streamMessages) Retain() { s.refs.Add(1) }
+var _ ipc.MessageReader = (*streamMessages)(nil)
 
-func (s *streamMessages) Release() {
-	if s.refs.Add(-1) == 0 && s.cur != nil {
-		s.cur.Release()
-		s.cur = nil
-	}
+// heldMessage is the reference counting both message readers share: the
+// reader starts with one reference, and the current message is kept until
+// the next one replaces it or the last reference is released.
+type heldMessage struct {
+	cur  *ipc.Message
+	refs atomic.Int64
 }
 
-var _ ipc.MessageReader = (*streamMessages)(nil)
+// hold makes m the current message, releasing the previous one, and
+// returns m.
+func (h *heldMessage) hold(m *ipc.Message) *ipc.Message {
+	if h.cur != nil {
+		h.cur.Release()
+	}
+	h.cur = m
+	return m
+}
+
+func (h *heldMessage) Retain() { h.refs.Add(1) }
+
+func (h *heldMessage) Release() {
+	if h.refs.Add(-1) == 0 && h.cur != nil {
+		h.cur.Release()
+		h.cur = nil
+	}
+}

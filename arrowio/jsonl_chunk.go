@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"iter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -135,28 +136,14 @@ func newRecordDecoder(path string, full *arrow.Schema, out []int) (*recordDecode
 // caller to drop with truncate.
 func (d *recordDecoder) decodeLine(line []byte) error {
 	s := &d.s
-	s.reset(line)
-	if s.peek() != '{' {
-		if s.skipValue() == nil {
-			return s.syntaxErr(0, "line holds a JSON "+kindOf(line)+", not an object")
-		}
-		return s.unexpected("looking for beginning of object")
-	}
-	if err := decodeMembers(s, &d.keys, d.cols, d.seen, &d.gen); err != nil {
+	err := s.line(line, func() error {
+		return decodeMembers(s, &d.keys, d.cols, d.seen, &d.gen)
+	})
+	if err != nil {
 		return err
-	}
-	s.skipWS()
-	if s.pos != len(s.buf) {
-		return s.syntaxErr(s.pos, "unexpected data after the object")
 	}
 	d.rows++
 	return nil
-}
-
-func kindOf(line []byte) string {
-	var s scanner
-	s.reset(line)
-	return s.kindAt()
 }
 
 // truncate drops rows after the first n.
@@ -205,65 +192,81 @@ func (r *chunkResult) release() {
 // rows. Blank lines are skipped. A malformed line stops decoding with a
 // *PosError, unless permissive, in which case it is dropped and counted.
 func (d *recordDecoder) decodeChunk(c chunk, batchSize int, permissive bool, mem memory.Allocator) (res chunkResult) {
-	data := c.data
-	pos := 0
-	if c.bom {
-		pos = 3
-	}
-	line := c.firstLine
-	for pos < len(data) {
-		end := len(data)
-		next := end
-		if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
-			end = pos + i
-			next = end + 1
-		}
-		ln := data[pos:end]
-		if len(ln) > 0 && ln[len(ln)-1] == '\r' {
-			ln = ln[:len(ln)-1]
-		}
-		colBase := int64(1)
-		if c.bom && line == 1 {
-			colBase = 4
-		}
-		// Skip leading whitespace and blank lines.
-		k := 0
-		for k < len(ln) && (ln[k] == ' ' || ln[k] == '\t' || ln[k] == '\r') {
-			k++
-		}
-		if k < len(ln) {
-			rows := d.rows
-			if err := d.decodeLine(ln[k:]); err != nil {
-				d.truncate(rows)
-				if permissive {
-					res.skipped++
-				} else {
-					var se *scanError
-					if errors.As(err, &se) {
-						pe := NewPosError(d.path, se)
-						pe.Line = line
-						pe.Column = colBase + int64(k+se.off)
-						pe.ColumnName = topField(se.field)
-						pe.Err = &lineError{se}
-						err = pe
-					}
-					if d.rows > 0 {
-						res.batches = append(res.batches, d.flush(mem))
-					}
-					res.err = err
-					return res
-				}
-			} else if d.rows == batchSize {
+	for l := range c.lines() {
+		rows := d.rows
+		if err := d.decodeLine(l.text); err != nil {
+			d.truncate(rows)
+			if permissive {
+				res.skipped++
+				continue
+			}
+			if se, ok := errors.AsType[*scanError](err); ok {
+				err = l.error(d.path, se)
+			}
+			if d.rows > 0 {
 				res.batches = append(res.batches, d.flush(mem))
 			}
+			res.err = err
+			return res
 		}
-		pos = next
-		line++
+		if d.rows == batchSize {
+			res.batches = append(res.batches, d.flush(mem))
+		}
 	}
 	if d.rows > 0 {
 		res.batches = append(res.batches, d.flush(mem))
 	}
 	return res
+}
+
+// chunkLine is a line of a chunk that is not blank.
+type chunkLine struct {
+	no   int64  // 1-based line number in the file
+	col  int64  // 1-based byte column of text[0] in the line
+	text []byte // from the first byte that is not blank; no '\r' or '\n' at the end
+}
+
+// lines yields the lines of c that are not blank (blank: only spaces, tabs
+// and carriage returns), in order, after a byte order mark if any.
+func (c chunk) lines() iter.Seq[chunkLine] {
+	return func(yield func(chunkLine) bool) {
+		data := c.data
+		pos := 0
+		if c.bom {
+			pos = 3
+		}
+		for no := c.firstLine; pos < len(data); no++ {
+			end, next := len(data), len(data)
+			if i := bytes.IndexByte(data[pos:], '\n'); i >= 0 {
+				end, next = pos+i, pos+i+1
+			}
+			ln := data[pos:end]
+			pos = next
+			k := 0
+			for k < len(ln) && (ln[k] == ' ' || ln[k] == '\t' || ln[k] == '\r') {
+				k++
+			}
+			if k == len(ln) {
+				continue
+			}
+			col := int64(1 + k)
+			if c.bom && no == 1 {
+				col += 3
+			}
+			if !yield(chunkLine{no: no, col: col, text: bytes.TrimRight(ln[k:], "\r")}) {
+				return
+			}
+		}
+	}
+}
+
+// error places se, an error at an offset of l.text, in the file at path.
+func (l chunkLine) error(path string, se *scanError) *PosError {
+	pe := NewPosError(path, &lineError{se})
+	pe.Line = l.no
+	pe.Column = l.col + int64(se.off)
+	pe.ColumnName = topField(se.field)
+	return pe
 }
 
 // topField returns the top-level column of a field path.

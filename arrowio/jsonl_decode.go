@@ -22,8 +22,9 @@ import (
 
 // column is the decoder of one column (or nested child).
 type column interface {
-	// decode parses the value at s.pos (not whitespace) and appends it.
-	// On error the column may hold a partial value; the caller truncates.
+	// decode parses the value at s.pos (not whitespace, not null: see
+	// decodeValue) and appends it. On error the column may hold a partial
+	// value; the caller truncates.
 	decode(s *scanner) error
 	appendNull()
 	len() int
@@ -69,17 +70,17 @@ func newColumn(dt arrow.DataType, path string) (column, error) {
 	case *arrow.LargeBinaryType:
 		return &strCol[int64]{dt: dt, path: path, offs: []int64{0}, binary: true}, nil
 	case *arrow.TimestampType:
-		return &timeCol{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimestampCol(dt, path, t.Unit), nil
 	case *arrow.Date32Type:
-		return &date32Col{fixedCol: fixedCol[int32]{dt: dt, path: path}}, nil
+		return newDate32Col(dt, path), nil
 	case *arrow.Date64Type:
-		return &timeCol{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: arrow.Millisecond, date: true}, nil
+		return newTimestampCol(dt, path, arrow.Millisecond), nil
 	case *arrow.DurationType:
 		return newIntCol[int64](dt, path, math.MinInt64, math.MaxInt64), nil
 	case *arrow.Time32Type:
-		return &timeOfDayCol[int32]{fixedCol: fixedCol[int32]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimeOfDayCol[int32](dt, path, t.Unit), nil
 	case *arrow.Time64Type:
-		return &timeOfDayCol[int64]{fixedCol: fixedCol[int64]{dt: dt, path: path}, unit: t.Unit}, nil
+		return newTimeOfDayCol[int64](dt, path, t.Unit), nil
 	case *arrow.Float16Type:
 		return &float16Col{fixedCol: fixedCol[float16.Num]{dt: dt, path: path}}, nil
 	case *arrow.Decimal128Type:
@@ -210,6 +211,17 @@ func newData(dt arrow.DataType, n int, bufs []*memory.Buffer, children []arrow.A
 	return d
 }
 
+// decodeValue decodes the value at s.pos into c. Every column takes
+// null, so a JSON null is appended as null here; any other value goes to
+// c.decode.
+func decodeValue(s *scanner, c column) error {
+	if s.isNull() {
+		c.appendNull()
+		return nil
+	}
+	return c.decode(s)
+}
+
 // convErr reports a value of the wrong kind for a column.
 // Malformed input is reported as the syntax error it is.
 func convErr(s *scanner, path string, dt arrow.DataType) error {
@@ -255,74 +267,61 @@ func (c *fixedCol[T]) build(mem memory.Allocator) arrow.ArrayData {
 	return d
 }
 
-type intCol[T int8 | int16 | int32 | int64] struct {
+// intCol decodes signed and unsigned integers of type T that lie in
+// [min, max]. A number written with a fraction or an exponent fits if its
+// value is a whole number in range (1e3, 2.0).
+type intCol[T int8 | int16 | int32 | int64 | uint8 | uint16 | uint32 | uint64] struct {
 	fixedCol[T]
-	min, max int64
+	signed bool
+	min    int64 // signed only; 0 for unsigned
+	max    uint64
 }
 
 func newIntCol[T int8 | int16 | int32 | int64](dt arrow.DataType, path string, lo, hi int64) *intCol[T] {
-	return &intCol[T]{fixedCol: fixedCol[T]{dt: dt, path: path}, min: lo, max: hi}
+	return &intCol[T]{fixedCol: fixedCol[T]{dt: dt, path: path}, signed: true, min: lo, max: uint64(hi)}
+}
+
+func newUintCol[T uint8 | uint16 | uint32 | uint64](dt arrow.DataType, path string, hi uint64) *intCol[T] {
+	return &intCol[T]{fixedCol: fixedCol[T]{dt: dt, path: path}, max: hi}
 }
 
 func (c *intCol[T]) decode(s *scanner) error {
 	ch := s.peek()
-	if ch == '-' || ch-'0' <= 9 {
-		start := s.pos
-		t, isInt, err := s.number()
-		if err != nil {
-			return err
-		}
-		if isInt {
-			if v, ok := parseInt64(t); ok && v >= c.min && v <= c.max {
-				c.push(T(v))
-				return nil
-			}
-		} else if f := parseFloat(t); f == math.Trunc(f) && f >= float64(c.min) && f < -float64(c.min) && int64(f) <= c.max {
-			c.push(T(f))
-			return nil
-		}
+	if ch != '-' && ch-'0' > 9 {
+		return convErr(s, c.path, c.dt)
+	}
+	start := s.pos
+	t, isInt, err := s.number()
+	if err != nil {
+		return err
+	}
+	v, ok := c.fit(t, isInt)
+	if !ok {
 		return s.schemaErr(start, c.path, fmt.Sprintf("number %s does not fit %s", t, c.dt))
 	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
-	}
-	return convErr(s, c.path, c.dt)
+	c.push(v)
+	return nil
 }
 
-type uintCol[T uint8 | uint16 | uint32 | uint64] struct {
-	fixedCol[T]
-	max uint64
-}
-
-func newUintCol[T uint8 | uint16 | uint32 | uint64](dt arrow.DataType, path string, hi uint64) *uintCol[T] {
-	return &uintCol[T]{fixedCol: fixedCol[T]{dt: dt, path: path}, max: hi}
-}
-
-func (c *uintCol[T]) decode(s *scanner) error {
-	ch := s.peek()
-	if ch == '-' || ch-'0' <= 9 {
-		start := s.pos
-		t, isInt, err := s.number()
-		if err != nil {
-			return err
-		}
-		if isInt {
-			if v, ok := parseUint64(t); ok && v <= c.max {
-				c.push(T(v))
-				return nil
-			}
-		} else if f := parseFloat(t); f == math.Trunc(f) && f >= 0 && f < 1<<64 && uint64(f) <= c.max {
-			c.push(T(f))
-			return nil
-		}
-		return s.schemaErr(start, c.path, fmt.Sprintf("number %s does not fit %s", t, c.dt))
+// fit converts the number text t (isInt: no fraction, no exponent) to T;
+// ok is false if its value is not a whole number in [c.min, c.max].
+func (c *intCol[T]) fit(t []byte, isInt bool) (v T, ok bool) {
+	switch {
+	case isInt && c.signed:
+		n, ok := parseInt64(t)
+		return T(n), ok && n >= c.min && n <= int64(c.max)
+	case isInt:
+		n, ok := parseUint64(t)
+		return T(n), ok && n <= c.max
 	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
+	f := parseFloat(t)
+	if f != math.Trunc(f) {
+		return 0, false
 	}
-	return convErr(s, c.path, c.dt)
+	if c.signed {
+		return T(f), f >= float64(c.min) && f < -float64(c.min) && int64(f) <= int64(c.max)
+	}
+	return T(f), f >= 0 && f < 1<<64 && uint64(f) <= c.max
 }
 
 type floatCol[T float32 | float64] struct{ fixedCol[T] }
@@ -335,10 +334,6 @@ func (c *floatCol[T]) decode(s *scanner) error {
 			return err
 		}
 		c.push(T(parseFloat(t)))
-		return nil
-	}
-	if s.isNull() {
-		c.appendNull()
 		return nil
 	}
 	return convErr(s, c.path, c.dt)
@@ -355,10 +350,6 @@ func (c *float16Col) decode(s *scanner) error {
 			return err
 		}
 		c.push(float16.New(float32(parseFloat(t))))
-		return nil
-	}
-	if s.isNull() {
-		c.appendNull()
 		return nil
 	}
 	return convErr(s, c.path, c.dt)
@@ -387,10 +378,6 @@ func (c *decimalCol) decode(s *scanner) error {
 		}
 		text = t
 	default:
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		return convErr(s, c.path, c.dt)
 	}
 	v, err := decimal128.FromString(string(text), c.prec, c.scale)
@@ -424,10 +411,6 @@ func (c *boolCol) decode(s *scanner) error {
 		c.vals.push(false)
 		return nil
 	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
-	}
 	return convErr(s, c.path, arrow.FixedWidthTypes.Boolean)
 }
 
@@ -458,10 +441,6 @@ type nullCol struct {
 }
 
 func (c *nullCol) decode(s *scanner) error {
-	if s.isNull() {
-		c.n++
-		return nil
-	}
 	start, kind := s.pos, s.kindAt()
 	if err := s.skipValue(); err != nil {
 		return err
@@ -512,10 +491,6 @@ func (c *strCol[O]) decode(s *scanner) error {
 			c.data = append(c.data, fixUTF8(b, c.fix)...)
 		}
 	} else {
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		if c.binary {
 			return convErr(s, c.path, c.dt)
 		}
@@ -572,29 +547,10 @@ type listCol[O int32 | int64] struct {
 
 func (c *listCol[O]) decode(s *scanner) error {
 	if s.peek() != '[' {
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		return convErr(s, c.path, c.dt)
 	}
-	s.pos++
-	s.skipWS()
-	if s.peek() != ']' {
-		for {
-			if err := c.child.decode(s); err != nil {
-				return err
-			}
-			done, err := s.next(']')
-			if err != nil {
-				return err
-			}
-			if done {
-				break
-			}
-		}
-	} else {
-		s.pos++ // the empty container's closing byte
+	if err := s.elements(func() error { return decodeValue(s, c.child) }); err != nil {
+		return err
 	}
 	c.valid.push(true)
 	c.offs = append(c.offs, O(c.child.len()))
@@ -635,32 +591,16 @@ type fslCol struct {
 
 func (c *fslCol) decode(s *scanner) error {
 	if s.peek() != '[' {
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		return convErr(s, c.path, c.dt)
 	}
 	start := s.pos
-	s.pos++
-	s.skipWS()
 	n := 0
-	if s.peek() != ']' {
-		for {
-			if err := c.child.decode(s); err != nil {
-				return err
-			}
-			n++
-			done, err := s.next(']')
-			if err != nil {
-				return err
-			}
-			if done {
-				break
-			}
-		}
-	} else {
-		s.pos++ // the empty container's closing byte
+	err := s.elements(func() error {
+		n++
+		return decodeValue(s, c.child)
+	})
+	if err != nil {
+		return err
 	}
 	if n != c.size {
 		return s.schemaErr(start, c.path, fmt.Sprintf("array of %d elements for %s", n, c.dt))
@@ -726,38 +666,6 @@ func (k *keyIndex) lookup(key []byte) int {
 	return i
 }
 
-// members parses the object at s.pos (which must be '{'), calling member for
-// each key with s.pos at the value; member must consume the value.
-func (s *scanner) members(member func(key []byte) error) error {
-	s.pos++
-	s.skipWS()
-	if s.peek() == '}' {
-		s.pos++
-		return nil
-	}
-	for {
-		if s.peek() != '"' {
-			return s.unexpected("looking for beginning of object key string")
-		}
-		key, err := s.str()
-		if err != nil {
-			return err
-		}
-		s.skipWS()
-		if s.peek() != ':' {
-			return s.unexpected("after object key (expected ':')")
-		}
-		s.pos++
-		s.skipWS()
-		if err := member(key); err != nil {
-			return err
-		}
-		if done, err := s.next('}'); err != nil || done {
-			return err
-		}
-	}
-}
-
 // structCol decodes JSON objects. Unknown keys are skipped, missing keys are
 // null, and of duplicate keys the first wins.
 type structCol struct {
@@ -772,10 +680,6 @@ type structCol struct {
 
 func (c *structCol) decode(s *scanner) error {
 	if s.peek() != '{' {
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		return convErr(s, c.path, c.dt)
 	}
 	if err := decodeMembers(s, &c.keys, c.children, c.seen, &c.gen); err != nil {
@@ -795,53 +699,16 @@ func decodeMembers(s *scanner, keys *keyIndex, children []column, seen []uint32,
 	}
 	g := *gen
 	keys.next = 0
-	s.pos++
-	s.skipWS()
-	if s.peek() != '}' {
-		for {
-			if s.peek() != '"' {
-				return s.unexpected("looking for beginning of object key string")
-			}
-			// Keys rarely hold escapes: compare them in place.
-			var key []byte
-			start := s.pos + 1
-			if q := indexQuoteNoEscape(s.buf, start); q >= 0 {
-				key = s.buf[start:q]
-				s.pos = q + 1
-			} else {
-				k, err := s.str()
-				if err != nil {
-					return err
-				}
-				key = k
-			}
-			s.skipWS()
-			if s.peek() != ':' {
-				return s.unexpected("after object key (expected ':')")
-			}
-			s.pos++
-			s.skipWS()
-			i := keys.lookup(key)
-			if i < 0 || children[i] == nil || seen[i] == g {
-				if err := s.skipValue(); err != nil {
-					return err
-				}
-			} else {
-				seen[i] = g
-				if err := children[i].decode(s); err != nil {
-					return err
-				}
-			}
-			done, err := s.next('}')
-			if err != nil {
-				return err
-			}
-			if done {
-				break
-			}
+	err := s.members(func(key []byte) error {
+		i := keys.lookup(key)
+		if i < 0 || children[i] == nil || seen[i] == g {
+			return s.skipValue()
 		}
-	} else {
-		s.pos++ // the empty container's closing byte
+		seen[i] = g
+		return decodeValue(s, children[i])
+	})
+	if err != nil {
+		return err
 	}
 	for i, ch := range children {
 		if ch != nil && seen[i] != g {
@@ -849,20 +716,6 @@ func decodeMembers(s *scanner, keys *keyIndex, children []column, seen []uint32,
 		}
 	}
 	return nil
-}
-
-// indexQuoteNoEscape returns the index of the '"' closing the string whose
-// content starts at start, or -1 if the string has escapes or no end.
-func indexQuoteNoEscape(b []byte, start int) int {
-	for i := start; i < len(b); i++ {
-		switch b[i] {
-		case '"':
-			return i
-		case '\\':
-			return -1
-		}
-	}
-	return -1
 }
 
 func (c *structCol) appendNull() {
@@ -906,15 +759,11 @@ type mapCol struct {
 
 func (c *mapCol) decode(s *scanner) error {
 	if s.peek() != '{' {
-		if s.isNull() {
-			c.appendNull()
-			return nil
-		}
 		return convErr(s, c.path, c.dt)
 	}
 	err := s.members(func(key []byte) error {
 		c.keys.appendBytes(key)
-		return c.vals.decode(s)
+		return decodeValue(s, c.vals)
 	})
 	if err != nil {
 		return err

@@ -39,6 +39,7 @@ func TestJSONLErrorPositions(t *testing.T) {
 		{"no fraction digits", `{"a":1.}`, i64, nil, 1, 8, ErrSyntax, "", "no digits after decimal point"},
 		{"bad escape", `{"a":"\x"}`, nil, nil, 1, 7, ErrSyntax, "", `invalid escape 'x'`},
 		{"missing colon", `{"a" 1}`, i64, nil, 1, 6, ErrSyntax, "", "expected ':'"},
+		{"missing colon in skipped object", `{"a":1,"z":{"k" 1}}`, i64, nil, 1, 17, ErrSyntax, "", "invalid character '1' after object key (expected ':')"},
 		{"truncated line", `{"a":1`, i64, nil, 1, 7, ErrSyntax, "", "unexpected end of line"},
 		{"after BOM", "\xEF\xBB\xBF{,}", i64, nil, 1, 5, ErrSyntax, "", "object key"},
 		{"CRLF", "{\"a\":1}\r\n{\"a\":}\r\n", i64, nil, 2, 6, ErrSyntax, "", "invalid character '}'"},
@@ -115,4 +116,55 @@ func TestJSONLPermissive(t *testing.T) {
 	}
 	var sc SkipCounter = r
 	_ = sc
+}
+
+// TestJSONLIntegerRange decodes numbers at and past the bounds of each
+// integer width, written as integers and as whole-valued floats.
+func TestJSONLIntegerRange(t *testing.T) {
+	tests := []struct {
+		dt   arrow.DataType
+		in   string
+		want string // the decoded value as JSON; "" for a "does not fit" error
+	}{
+		{arrow.PrimitiveTypes.Int8, "127", "127"},
+		{arrow.PrimitiveTypes.Int8, "-128", "-128"},
+		{arrow.PrimitiveTypes.Int8, "128", ""},
+		{arrow.PrimitiveTypes.Int8, "-129", ""},
+		{arrow.PrimitiveTypes.Int8, "1e2", "100"},
+		{arrow.PrimitiveTypes.Int8, "-128.0", "-128"},
+		{arrow.PrimitiveTypes.Int8, "128.0", ""},
+		{arrow.PrimitiveTypes.Int8, "1.5", ""},
+		{arrow.PrimitiveTypes.Int64, "9223372036854775807", "9223372036854775807"},
+		{arrow.PrimitiveTypes.Int64, "-9223372036854775808", "-9223372036854775808"},
+		{arrow.PrimitiveTypes.Int64, "9223372036854775808", ""},
+		{arrow.PrimitiveTypes.Int64, "-9.223372036854775808e18", "-9223372036854775808"},
+		{arrow.PrimitiveTypes.Int64, "9.3e18", ""},
+		{arrow.PrimitiveTypes.Uint8, "255", "255"},
+		{arrow.PrimitiveTypes.Uint8, "256", ""},
+		{arrow.PrimitiveTypes.Uint8, "-1", ""},
+		{arrow.PrimitiveTypes.Uint8, "2.55e2", "255"},
+		{arrow.PrimitiveTypes.Uint8, "-1.0", ""},
+		{arrow.PrimitiveTypes.Uint64, "18446744073709551615", "18446744073709551615"},
+		{arrow.PrimitiveTypes.Uint64, "18446744073709551616", ""},
+		{arrow.PrimitiveTypes.Uint64, "1.8e19", "18000000000000000000"},
+		{arrow.PrimitiveTypes.Uint64, "1.9e19", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dt.String()+" "+tt.in, func(t *testing.T) {
+			schema := arrow.NewSchema([]arrow.Field{{Name: "a", Type: tt.dt, Nullable: true}}, nil)
+			_, got, err := decodeJSONL(t, `{"a":`+tt.in+"}\n", WithSchema(schema))
+			if tt.want == "" {
+				if !errors.Is(err, ErrSchema) || !strings.Contains(err.Error(), "number "+tt.in+" does not fit "+tt.dt.String()) {
+					t.Fatalf("got %q, error %v; want a does-not-fit error", got, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := `{"a":` + tt.want + "}\n"; got != want {
+				t.Fatalf("got %q, want %q", got, want)
+			}
+		})
+	}
 }

@@ -96,6 +96,127 @@ func (s *scanner) next(close byte) (done bool, err error) {
 	return false, s.unexpected("after object member (expected ',' or '}')")
 }
 
+// enter consumes the opening byte of an array or object and the
+// whitespace after it. It reports whether the container is empty (the next
+// byte is close), and then consumes close too.
+func (s *scanner) enter(close byte) (empty bool) {
+	s.pos++
+	s.skipWS()
+	if s.peek() == close {
+		s.pos++
+		return true
+	}
+	return false
+}
+
+// elements parses the array at s.pos (which must be '['), calling elem
+// with s.pos at each element; elem must consume the element.
+func (s *scanner) elements(elem func() error) error {
+	if s.enter(']') {
+		return nil
+	}
+	for {
+		if err := elem(); err != nil {
+			return err
+		}
+		if done, err := s.next(']'); err != nil || done {
+			return err
+		}
+	}
+}
+
+// members parses the object at s.pos (which must be '{'), calling member
+// for each key with s.pos at the value; member must consume the value. The
+// key aliases the line or the unescape buffer: it is valid until member
+// next reads a string.
+func (s *scanner) members(member func(key []byte) error) error {
+	if s.enter('}') {
+		return nil
+	}
+	for {
+		key, err := s.key()
+		if err != nil {
+			return err
+		}
+		if err := member(key); err != nil {
+			return err
+		}
+		if done, err := s.next('}'); err != nil || done {
+			return err
+		}
+	}
+}
+
+// key consumes an object key, the ':' after it and the whitespace around
+// that, leaving s.pos at the member's value.
+func (s *scanner) key() ([]byte, error) {
+	if s.peek() != '"' {
+		return nil, s.unexpected("looking for beginning of object key string")
+	}
+	// Keys rarely hold escapes: take them in place.
+	var key []byte
+	start := s.pos + 1
+	if q := indexQuoteNoEscape(s.buf, start); q >= 0 {
+		key = s.buf[start:q]
+		s.pos = q + 1
+	} else {
+		k, err := s.str()
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	}
+	s.skipWS()
+	if s.peek() != ':' {
+		return nil, s.unexpected("after object key (expected ':')")
+	}
+	s.pos++
+	s.skipWS()
+	return key, nil
+}
+
+// indexQuoteNoEscape returns the index of the '"' closing the string whose
+// content starts at start, or -1 if the string has escapes or no end.
+func indexQuoteNoEscape(b []byte, start int) int {
+	for i := start; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i
+		case '\\':
+			return -1
+		}
+	}
+	return -1
+}
+
+// line parses line, which must hold one JSON object and nothing after it
+// but whitespace; object is called with s.pos at the object's '{' and must
+// consume the object.
+func (s *scanner) line(line []byte, object func() error) error {
+	s.reset(line)
+	if s.peek() != '{' {
+		if s.skipValue() == nil {
+			return s.syntaxErr(0, "line holds a JSON "+kindOf(line)+", not an object")
+		}
+		return s.unexpected("looking for beginning of object")
+	}
+	if err := object(); err != nil {
+		return err
+	}
+	s.skipWS()
+	if s.pos != len(s.buf) {
+		return s.syntaxErr(s.pos, "unexpected data after the object")
+	}
+	return nil
+}
+
+// kindOf names the JSON kind of the value that begins line.
+func kindOf(line []byte) string {
+	var s scanner
+	s.reset(line)
+	return s.kindAt()
+}
+
 // unexpected builds the error for a byte that cannot start a value.
 func (s *scanner) unexpected(what string) error {
 	if s.pos >= len(s.buf) {
@@ -431,56 +552,12 @@ func (s *scanner) skipDepth(depth int) error {
 	}
 	switch c := s.peek(); c {
 	case '"':
-		start := s.pos + 1
-		q := bytes.IndexByte(s.buf[start:], '"')
-		if q >= 0 && bytes.IndexByte(s.buf[start:start+q], '\\') < 0 {
-			s.pos = start + q + 1
-			return nil
-		}
-		_, err := s.strSlow(start)
+		_, err := s.str()
 		return err
 	case '{':
-		s.pos++
-		s.skipWS()
-		if s.peek() == '}' {
-			s.pos++
-			return nil
-		}
-		for {
-			if s.peek() != '"' {
-				return s.unexpected("looking for beginning of object key string")
-			}
-			if err := s.skipDepth(depth + 1); err != nil {
-				return err
-			}
-			s.skipWS()
-			if s.peek() != ':' {
-				return s.unexpected("after object key")
-			}
-			s.pos++
-			s.skipWS()
-			if err := s.skipDepth(depth + 1); err != nil {
-				return err
-			}
-			if done, err := s.next('}'); err != nil || done {
-				return err
-			}
-		}
+		return s.members(func([]byte) error { return s.skipDepth(depth + 1) })
 	case '[':
-		s.pos++
-		s.skipWS()
-		if s.peek() == ']' {
-			s.pos++
-			return nil
-		}
-		for {
-			if err := s.skipDepth(depth + 1); err != nil {
-				return err
-			}
-			if done, err := s.next(']'); err != nil || done {
-				return err
-			}
-		}
+		return s.elements(func() error { return s.skipDepth(depth + 1) })
 	case 't':
 		return s.literal("true")
 	case 'f':

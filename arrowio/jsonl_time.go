@@ -10,17 +10,75 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 )
 
-// timeCol decodes timestamp and date64 columns. A JSON number is taken as
-// a count of the column's unit since the Unix epoch; a string must be
-// ISO-8601 ("2024-05-01", "2024-05-01T12:30:00Z", "2024-05-01 12:30:00.5+02:00").
-// A string without a zone is read as UTC.
-type timeCol struct {
-	fixedCol[int64]
-	unit arrow.TimeUnit
-	date bool // date64: milliseconds, from a date or a timestamp
+// temporalCol decodes the columns of times and dates: timestamp, date32,
+// date64, time32 and time64. A JSON number is taken as a count of the
+// column's unit (days for date32) since the Unix epoch, or since midnight
+// for times of day; a JSON string is read by text. The kinds differ only
+// in text and in the messages for values that do not fit.
+type temporalCol[T int32 | int64] struct {
+	fixedCol[T]
+	// text parses the content of a JSON string.
+	text func([]byte) (T, bool)
+	// numberMsg is the message for a number that is not an integer fitting
+	// T, formatted with the number and the column type.
+	numberMsg string
+	// textMsg is the message for a string text rejects, formatted with the
+	// string (%q).
+	textMsg string
 }
 
-func (c *timeCol) decode(s *scanner) error {
+// newTimestampCol decodes timestamp (and, in milliseconds, date64) columns
+// from a count of unit or an ISO-8601 string ("2024-05-01",
+// "2024-05-01T12:30:00Z", "2024-05-01 12:30:00.5+02:00"). A string without
+// a zone is read as UTC.
+func newTimestampCol(dt arrow.DataType, path string, unit arrow.TimeUnit) *temporalCol[int64] {
+	per := unit.Multiplier().Nanoseconds()
+	perSec := int64(time.Second) / per
+	return &temporalCol[int64]{
+		fixedCol: fixedCol[int64]{dt: dt, path: path},
+		text: func(b []byte) (int64, bool) {
+			sec, nsec, ok := parseISO8601(b)
+			return sec*perSec + nsec/per, ok
+		},
+		numberMsg: "number %s is not an integer %s",
+		textMsg:   "%q is not an ISO-8601 date or time",
+	}
+}
+
+// newDate32Col decodes dates as days since the epoch, from a number of days
+// or an ISO-8601 string (a time part, if any, is dropped).
+func newDate32Col(dt arrow.DataType, path string) *temporalCol[int32] {
+	return &temporalCol[int32]{
+		fixedCol: fixedCol[int32]{dt: dt, path: path},
+		text: func(b []byte) (int32, bool) {
+			sec, _, ok := parseISO8601(b)
+			d := sec / 86400
+			if sec%86400 < 0 {
+				d--
+			}
+			return int32(d), ok
+		},
+		numberMsg: "number %s is not a day count for %s",
+		textMsg:   "%q is not an ISO-8601 date",
+	}
+}
+
+// newTimeOfDayCol decodes time32 and time64 columns from a number of the
+// column's unit since midnight or a "HH:MM[:SS[.fraction]]" string.
+func newTimeOfDayCol[T int32 | int64](dt arrow.DataType, path string, unit arrow.TimeUnit) *temporalCol[T] {
+	per := unit.Multiplier().Nanoseconds()
+	return &temporalCol[T]{
+		fixedCol: fixedCol[T]{dt: dt, path: path},
+		text: func(b []byte) (T, bool) {
+			ns, ok := parseTimeOfDay(b)
+			return T(ns / per), ok
+		},
+		numberMsg: "number %s does not fit %s",
+		textMsg:   "%q is not a time of day",
+	}
+}
+
+func (c *temporalCol[T]) decode(s *scanner) error {
 	start := s.pos
 	switch ch := s.peek(); {
 	case ch == '-' || ch-'0' <= 9:
@@ -29,77 +87,21 @@ func (c *timeCol) decode(s *scanner) error {
 			return err
 		}
 		v, ok := parseInt64(t)
-		if !isInt || !ok {
-			return s.schemaErr(start, c.path, fmt.Sprintf("number %s is not an integer %s", t, c.dt))
+		if !isInt || !ok || int64(T(v)) != v {
+			return s.schemaErr(start, c.path, fmt.Sprintf(c.numberMsg, t, c.dt))
 		}
-		c.push(v)
+		c.push(T(v))
 		return nil
 	case ch == '"':
 		t, err := s.str()
 		if err != nil {
 			return err
 		}
-		sec, nsec, ok := parseISO8601(t)
+		v, ok := c.text(t)
 		if !ok {
-			return s.schemaErr(start, c.path, fmt.Sprintf("%q is not an ISO-8601 date or time", t))
-		}
-		var v int64
-		switch c.unit {
-		case arrow.Second:
-			v = sec
-		case arrow.Millisecond:
-			v = sec*1e3 + nsec/1e6
-		case arrow.Microsecond:
-			v = sec*1e6 + nsec/1e3
-		default:
-			v = sec*1e9 + nsec
+			return s.schemaErr(start, c.path, fmt.Sprintf(c.textMsg, t))
 		}
 		c.push(v)
-		return nil
-	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
-	}
-	return convErr(s, c.path, c.dt)
-}
-
-// date32Col decodes dates as days since the epoch, from a number of days or
-// an ISO-8601 string (a time part, if any, is dropped).
-type date32Col struct{ fixedCol[int32] }
-
-func (c *date32Col) decode(s *scanner) error {
-	start := s.pos
-	switch ch := s.peek(); {
-	case ch == '-' || ch-'0' <= 9:
-		t, isInt, err := s.number()
-		if err != nil {
-			return err
-		}
-		v, ok := parseInt64(t)
-		if !isInt || !ok || v != int64(int32(v)) {
-			return s.schemaErr(start, c.path, fmt.Sprintf("number %s is not a day count for date32", t))
-		}
-		c.push(int32(v))
-		return nil
-	case ch == '"':
-		t, err := s.str()
-		if err != nil {
-			return err
-		}
-		sec, _, ok := parseISO8601(t)
-		if !ok {
-			return s.schemaErr(start, c.path, fmt.Sprintf("%q is not an ISO-8601 date", t))
-		}
-		d := sec / 86400
-		if sec%86400 < 0 {
-			d--
-		}
-		c.push(int32(d))
-		return nil
-	}
-	if s.isNull() {
-		c.appendNull()
 		return nil
 	}
 	return convErr(s, c.path, c.dt)
@@ -109,22 +111,9 @@ func (c *date32Col) decode(s *scanner) error {
 // into seconds and nanoseconds since the Unix epoch. Other RFC 3339 forms
 // fall back to the time package.
 func parseISO8601(b []byte) (sec, nsec int64, ok bool) {
-	num := func(i, n int) (int64, bool) {
-		if i+n > len(b) {
-			return 0, false
-		}
-		var v int64
-		for _, c := range b[i : i+n] {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int64(c-'0')
-		}
-		return v, true
-	}
-	y, ok1 := num(0, 4)
-	mo, ok2 := num(5, 2)
-	d, ok3 := num(8, 2)
+	y, ok1 := parseDigits(b, 0, 4)
+	mo, ok2 := parseDigits(b, 5, 2)
+	d, ok3 := parseDigits(b, 8, 2)
 	if !ok1 || !ok2 || !ok3 || b[4] != '-' || b[7] != '-' || mo < 1 || mo > 12 || d < 1 || d > int64(daysIn(int(mo), int(y))) {
 		return isoFallback(b)
 	}
@@ -136,33 +125,12 @@ func parseISO8601(b []byte) (sec, nsec int64, ok bool) {
 	if b[i] != 'T' && b[i] != 't' && b[i] != ' ' {
 		return isoFallback(b)
 	}
-	hh, ok1 := num(i+1, 2)
-	mm, ok2 := num(i+4, 2)
-	if !ok1 || !ok2 || b[i+3] != ':' || hh > 23 || mm > 59 {
+	clock, nsec, end, ok := parseClock(b, i+1, true)
+	if !ok {
 		return isoFallback(b)
 	}
-	sec += hh*3600 + mm*60
-	i += 6
-	if i < len(b) && b[i] == ':' {
-		ss, ok := num(i+1, 2)
-		if !ok || ss > 60 {
-			return isoFallback(b)
-		}
-		sec += ss
-		i += 3
-		if i < len(b) && (b[i] == '.' || b[i] == ',') {
-			i++
-			scale, digits := int64(1e8), 0
-			for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-				nsec += int64(b[i]-'0') * scale
-				scale /= 10
-				digits++
-			}
-			if digits == 0 {
-				return isoFallback(b)
-			}
-		}
-	}
+	sec += clock
+	i = end
 	if i == len(b) {
 		return sec, nsec, true
 	}
@@ -172,7 +140,7 @@ func parseISO8601(b []byte) (sec, nsec int64, ok bool) {
 			return sec, nsec, true
 		}
 	case '+', '-':
-		oh, ok1 := num(i+1, 2)
+		oh, ok1 := parseDigits(b, i+1, 2)
 		j := i + 3
 		var om int64
 		var ok2 = true
@@ -180,7 +148,7 @@ func parseISO8601(b []byte) (sec, nsec int64, ok bool) {
 			j++
 		}
 		if j < len(b) {
-			om, ok2 = num(j, 2)
+			om, ok2 = parseDigits(b, j, 2)
 			j += 2
 		}
 		if ok1 && ok2 && j == len(b) && oh <= 23 && om <= 59 {
@@ -231,88 +199,58 @@ func daysFromCivil(y, m, d int64) int64 {
 	return era*146097 + doe - 719468
 }
 
-// timeOfDayCol decodes time32 and time64 columns from a number of the
-// column's unit since midnight or a "HH:MM[:SS[.fraction]]" string.
-type timeOfDayCol[T int32 | int64] struct {
-	fixedCol[T]
-	unit arrow.TimeUnit
-}
-
-func (c *timeOfDayCol[T]) decode(s *scanner) error {
-	start := s.pos
-	switch ch := s.peek(); {
-	case ch == '-' || ch-'0' <= 9:
-		t, isInt, err := s.number()
-		if err != nil {
-			return err
-		}
-		v, ok := parseInt64(t)
-		if !isInt || !ok || int64(T(v)) != v {
-			return s.schemaErr(start, c.path, fmt.Sprintf("number %s does not fit %s", t, c.dt))
-		}
-		c.push(T(v))
-		return nil
-	case ch == '"':
-		t, err := s.str()
-		if err != nil {
-			return err
-		}
-		ns, ok := parseTimeOfDay(t)
-		if !ok {
-			return s.schemaErr(start, c.path, fmt.Sprintf("%q is not a time of day", t))
-		}
-		switch c.unit {
-		case arrow.Second:
-			ns /= 1e9
-		case arrow.Millisecond:
-			ns /= 1e6
-		case arrow.Microsecond:
-			ns /= 1e3
-		}
-		c.push(T(ns))
-		return nil
-	}
-	if s.isNull() {
-		c.appendNull()
-		return nil
-	}
-	return convErr(s, c.path, c.dt)
-}
-
 // parseTimeOfDay parses HH:MM[:SS[.fraction]] into nanoseconds since midnight.
 func parseTimeOfDay(b []byte) (int64, bool) {
-	two := func(i int) (int64, bool) {
-		if i+2 > len(b) || b[i] < '0' || b[i] > '9' || b[i+1] < '0' || b[i+1] > '9' {
-			return 0, false
-		}
-		return int64(b[i]-'0')*10 + int64(b[i+1]-'0'), true
+	sec, nsec, end, ok := parseClock(b, 0, false)
+	return sec*1e9 + nsec, ok && end == len(b)
+}
+
+// parseClock parses HH:MM[:SS[.fraction]] at b[i:] into seconds and
+// nanoseconds since midnight and returns the index after it. A leap second
+// (SS = 60) is accepted; comma also accepts ',' before the fraction, as
+// ISO 8601 does.
+func parseClock(b []byte, i int, comma bool) (sec, nsec int64, end int, ok bool) {
+	hh, ok1 := parseDigits(b, i, 2)
+	mm, ok2 := parseDigits(b, i+3, 2)
+	if !ok1 || !ok2 || b[i+2] != ':' || hh > 23 || mm > 59 {
+		return 0, 0, 0, false
 	}
-	hh, ok1 := two(0)
-	mm, ok2 := two(3)
-	if !ok1 || !ok2 || b[2] != ':' || hh > 23 || mm > 59 {
-		return 0, false
-	}
-	ns := (hh*3600 + mm*60) * 1e9
-	i := 5
+	sec = hh*3600 + mm*60
+	i += 5
 	if i < len(b) && b[i] == ':' {
-		ss, ok := two(i + 1)
+		ss, ok := parseDigits(b, i+1, 2)
 		if !ok || ss > 60 {
-			return 0, false
+			return 0, 0, 0, false
 		}
-		ns += ss * 1e9
+		sec += ss
 		i += 3
-		if i < len(b) && b[i] == '.' {
+		if i < len(b) && (b[i] == '.' || comma && b[i] == ',') {
 			i++
 			scale, digits := int64(1e8), 0
 			for ; i < len(b) && b[i] >= '0' && b[i] <= '9'; i++ {
-				ns += int64(b[i]-'0') * scale
+				nsec += int64(b[i]-'0') * scale
 				scale /= 10
 				digits++
 			}
 			if digits == 0 {
-				return 0, false
+				return 0, 0, 0, false
 			}
 		}
 	}
-	return ns, i == len(b)
+	return sec, nsec, i, true
+}
+
+// parseDigits parses the n decimal digits at b[i:].
+func parseDigits(b []byte, i, n int) (int64, bool) {
+	if i+n > len(b) {
+		return 0, false
+	}
+	var v int64
+	for _, c := range b[i : i+n] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
 }

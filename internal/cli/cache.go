@@ -39,6 +39,16 @@ has open are never removed.`,
 		}
 		return dataset.OpenCache(d)
 	}
+	// openEntries opens the cache and lists its entries, most recently
+	// used first.
+	openEntries := func() (*dataset.Cache, []dataset.Entry, error) {
+		c, err := open()
+		if err != nil {
+			return nil, nil, err
+		}
+		entries, err := c.Entries()
+		return c, entries, err
+	}
 
 	var lsJSON bool
 	ls := &cobra.Command{
@@ -47,11 +57,7 @@ has open are never removed.`,
 		Example: `  dsctl cache ls --json`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := open()
-			if err != nil {
-				return err
-			}
-			entries, err := c.Entries()
+			c, entries, err := openEntries()
 			if err != nil {
 				return err
 			}
@@ -88,11 +94,7 @@ has open are never removed.`,
 		Short: "Print the cache's size",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := open()
-			if err != nil {
-				return err
-			}
-			entries, err := c.Entries()
+			c, entries, err := openEntries()
 			if err != nil {
 				return err
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -100,6 +101,24 @@ func TestConvertColumnsAndLimit(t *testing.T) {
 	code, out, stderr := run(t, "convert", "--columns", "text,id", "--limit", "2", fixture("small.jsonl"), "-")
 	require.Equal(t, ExitOK, code, stderr)
 	require.Equal(t, "{\"text\":\"hello\",\"id\":1}\n{\"text\":\"héllo wörld\",\"id\":2}\n", out)
+}
+
+// TestConvertLimitAcrossInputs reads two inputs (ids 1-5, then 6) in
+// batches of two and stops inside a batch, at a batch end, at the end of
+// the first input and past the end.
+func TestConvertLimitAcrossInputs(t *testing.T) {
+	all := []any{1.0, 2.0, 3.0, 4.0, 5.0, 6.0}
+	for _, limit := range []int{1, 2, 3, 5, 6, 100} {
+		t.Run(strconv.Itoa(limit), func(t *testing.T) {
+			code, out, stderr := run(t, "convert", "--batch-size", "2", "--limit", strconv.Itoa(limit), fixture("small.jsonl"), fixture("more.jsonl"), "-")
+			require.Equal(t, ExitOK, code, stderr)
+			var ids []any
+			for _, r := range readJSONL(t, out) {
+				ids = append(ids, r["id"])
+			}
+			require.Equal(t, all[:min(limit, len(all))], ids)
+		})
+	}
 }
 
 func TestConvertUnifiesSchemas(t *testing.T) {

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"iter"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/spf13/cobra"
@@ -147,40 +148,56 @@ func writeOptions(f *convertFlags, out string) ([]arrowio.WriteOption, error) {
 // copyBatches writes every batch of readers, cast to schema, to w, stopping
 // after limit rows when limit > 0. counter, when not nil, counts the rows.
 func copyBatches(ctx context.Context, readers []arrowio.Reader, schema *arrow.Schema, w arrowio.Writer, limit int64, counter *progress.Counter) error {
-	var written int64
-	for _, r := range readers {
-		for batch, err := range arrowio.Prefetch(ctx, r.Batches(ctx), 2) {
-			if err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			b := batch
-			if limit > 0 && written+b.NumRows() > limit {
-				b = b.NewSlice(0, limit-written)
-			} else {
-				b.Retain()
-			}
-			cast, err := arrowio.CastBatch(ctx, nil, b, schema)
-			b.Release()
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.Path(), err)
-			}
-			err = w.Write(cast)
-			n := cast.NumRows()
-			cast.Release()
-			if err != nil {
-				return err
-			}
-			written += n
-			if counter != nil {
-				counter.AddRows(n)
-			}
-			if limit > 0 && written >= limit {
-				return nil
-			}
+	for cast, err := range castBatches(ctx, readers, schema, limit) {
+		if err != nil {
+			return err
+		}
+		if err := w.Write(cast); err != nil {
+			return err
+		}
+		if counter != nil {
+			counter.AddRows(cast.NumRows())
 		}
 	}
 	return nil
+}
+
+// castBatches yields the batches of readers in order, cast to schema,
+// stopping after limit rows when limit > 0 (the last batch cut to fit
+// before it is cast). Each batch is lent: it is released when the loop
+// body returns. A cast error names the input; cancelling ctx stops the
+// sequence with ctx's error.
+func castBatches(ctx context.Context, readers []arrowio.Reader, schema *arrow.Schema, limit int64) iter.Seq2[arrow.RecordBatch, error] {
+	return func(yield func(arrow.RecordBatch, error) bool) {
+		var done int64
+		for _, r := range readers {
+			for batch, err := range arrowio.Prefetch(ctx, r.Batches(ctx), 2) {
+				if err == nil {
+					err = ctx.Err()
+				}
+				if err != nil {
+					yield(nil, err)
+					return
+				}
+				b := batch
+				if limit > 0 && done+b.NumRows() > limit {
+					b = b.NewSlice(0, limit-done)
+				} else {
+					b.Retain()
+				}
+				cast, err := arrowio.CastBatch(ctx, nil, b, schema)
+				b.Release()
+				if err != nil {
+					yield(nil, fmt.Errorf("%s: %w", r.Path(), err))
+					return
+				}
+				done += cast.NumRows()
+				more := yield(cast, nil)
+				cast.Release()
+				if !more || limit > 0 && done >= limit {
+					return
+				}
+			}
+		}
+	}
 }

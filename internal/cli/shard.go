@@ -191,24 +191,14 @@ func (s *shardWriter) closeCurrent() error {
 // run writes every batch of readers. With sizes, shard i gets sizes[i]
 // rows; otherwise a shard closes once it holds maxBytes of Arrow data.
 func (s *shardWriter) run(ctx context.Context, readers []arrowio.Reader, sizes []int64, maxBytes int64, counter *progress.Counter) error {
-	for _, r := range readers {
-		for batch, err := range arrowio.Prefetch(ctx, r.Batches(ctx), 2) {
-			if err != nil {
-				return err
-			}
-			if err := ctx.Err(); err != nil {
-				return err
-			}
-			cast, err := arrowio.CastBatch(ctx, nil, batch, s.schema)
-			if err != nil {
-				return fmt.Errorf("%s: %w", r.Path(), err)
-			}
-			err = s.write(cast, sizes, maxBytes)
-			counter.AddRows(cast.NumRows())
-			cast.Release()
-			if err != nil {
-				return err
-			}
+	for batch, err := range castBatches(ctx, readers, s.schema, 0) {
+		if err != nil {
+			return err
+		}
+		err := s.write(batch, sizes, maxBytes)
+		counter.AddRows(batch.NumRows())
+		if err != nil {
+			return err
 		}
 	}
 	// With --num-shards, shards past the data (more shards than rows) are
