@@ -41,6 +41,9 @@ type ExportOptions struct {
 // (created if needed) that receives the shard files, written in parallel
 // on the worker pool. Every file appears only complete; on error, shards
 // already written by this call are removed. It returns the paths written.
+// Rows in a permuted order (shuffled, sorted, selected) are read from a
+// large mapped source in sweeps that bound resident memory (see
+// WithSweepBytes).
 func (d *Dataset) Export(ctx context.Context, path string, opts ExportOptions) ([]string, error) {
 	if opts.NumShards <= 1 && opts.MaxShardBytes <= 0 {
 		format, err := exportFormat(opts.Format, path)

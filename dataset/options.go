@@ -63,7 +63,8 @@ type config struct {
 	log       *slog.Logger
 	progress  func(Progress)
 	// sweepBytes is the Arrow bytes a bulk write of a permuted selection
-	// gathers per sweep of its source (0: defaultSweepBytes).
+	// gathers per sweep of its source (0: DefaultSweepBytes; < 0: never
+	// sweep).
 	sweepBytes int64
 
 	// Load only.
@@ -90,6 +91,14 @@ func WithWorkers(n int) Option { return func(cfg *config) { cfg.workers = n } }
 // WithAllocator sets the allocator for batches built by ops. Default
 // memory.DefaultAllocator.
 func WithAllocator(mem memory.Allocator) Option { return func(cfg *config) { cfg.mem = mem } }
+
+// WithSweepBytes sets how many Arrow bytes of rows an export or
+// materialization of a shuffled, sorted or selected dataset gathers per
+// pass over its source (see Export). Larger passes are faster (fewer
+// passes) and hold more memory; n < 0 turns passes off, which is fastest
+// when the source fits in RAM but leaves every page of the mapped source
+// in the process's resident set. Default DefaultSweepBytes.
+func WithSweepBytes(n int64) Option { return func(cfg *config) { cfg.sweepBytes = n } }
 
 // WithBatchSize sets how many rows ops see at a time when a dataset is
 // materialized or converted. Default DefaultBatchSize.
@@ -134,8 +143,8 @@ func newConfig(opts []Option) *config {
 	if cfg.batchSize <= 0 {
 		cfg.batchSize = DefaultBatchSize
 	}
-	if cfg.sweepBytes <= 0 {
-		cfg.sweepBytes = defaultSweepBytes
+	if cfg.sweepBytes == 0 {
+		cfg.sweepBytes = DefaultSweepBytes
 	}
 	if cfg.log == nil {
 		cfg.log = slog.Default()

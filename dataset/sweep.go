@@ -12,17 +12,23 @@ import (
 )
 
 // A bulk write of a permuted selection (an export or materialization of a
-// shuffled or sorted dataset) reads every row of a mapped source once, in
-// an order that hops across the whole file. Gathering row by row in that
-// order costs a cache and TLB miss per value and leaves every page of the
-// file in the process's resident set. A sweep instead takes the output
-// rows a group at a time (defaultSweepBytes of Arrow data), gathers the group's
-// rows in source order (a forward pass over the file), evicts the mapped
-// pages it touched, and cuts the group's output windows from that
-// in-memory copy. RSS is bounded by about two groups, not by the source.
+// shuffled, sorted or selected dataset) reads every row of a mapped source
+// once, in an order that hops across the whole file. Gathered row by row
+// in that order, every page of the file stays in the process's resident
+// set (and, beyond RAM, every row is a random read). A sweep instead takes
+// the output rows a group at a time (WithSweepBytes of Arrow data),
+// gathers the group's rows in source order (a forward pass over the file,
+// evicting the mapped pages of each stretch once it is read), and cuts the
+// group's output windows from that in-memory copy. Resident memory is then
+// about a group, its output windows and a few stretches of the file.
 
-// defaultSweepBytes is the Arrow bytes of rows one sweep gathers.
-const defaultSweepBytes = 64 << 20
+// DefaultSweepBytes is the Arrow bytes of rows one sweep gathers unless
+// WithSweepBytes says otherwise: it bounds a full shuffle's resident
+// memory to about half a gigabyte, whatever the source's size. Each sweep
+// maps again the pages it reads, which costs time (more on virtual
+// machines that shadow page tables); WithSweepBytes trades one for the
+// other.
+const DefaultSweepBytes = 32 << 20
 
 // sweepSpanBytes is the source bytes one piece of a sweep reads before
 // their pages are evicted.
@@ -31,7 +37,7 @@ const sweepSpanBytes = 16 << 20
 // sweepable reports whether a bulk write of st should sweep: a scattered
 // selection over a source of at least two sweeps' bytes.
 func (c *config) sweepable(st *state) bool {
-	if st.sel.Contiguous() || st.sel.Len() < 2 {
+	if c.sweepBytes < 0 || st.sel.Contiguous() || st.sel.Len() < 2 {
 		return false
 	}
 	return st.src.bytes() >= 2*c.sweepBytes

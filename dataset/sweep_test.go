@@ -10,14 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func withSweepBytes(n int64) Option { return func(c *config) { c.sweepBytes = n } }
-
 // TestSweepWritesSameRows checks that bulk writes of permuted selections
 // that sweep (a few KB per sweep here) hold the same rows in the same
 // order as reading them row by row.
 func TestSweepWritesSameRows(t *testing.T) {
 	ctx := context.Background()
-	base := newTestDataset(t, 5000, 700, withSweepBytes(4<<10))
+	base := newTestDataset(t, 5000, 700, WithSweepBytes(4<<10))
 	cases := map[string]*Dataset{
 		"shuffle":       base.Shuffle(3),
 		"shuffle+cols":  base.Shuffle(4).SelectColumns("text", "id"),
@@ -48,6 +46,10 @@ func TestSweepWritesSameRows(t *testing.T) {
 			assert.Equal(t, want, ids(t, flat, 0), "flatten")
 		})
 	}
+	off := newTestDataset(t, 5000, 700, WithSweepBytes(-1)).Shuffle(3)
+	st, err := off.resolve(ctx)
+	require.NoError(t, err)
+	assert.False(t, off.cfg.sweepable(st), "WithSweepBytes(-1) still sweeps")
 }
 
 // loadIDs loads the files at location (one split) and returns their ids.
