@@ -28,7 +28,7 @@ import (
 // maps again the pages it reads, which costs time (more on virtual
 // machines that shadow page tables); WithSweepBytes trades one for the
 // other.
-const DefaultSweepBytes = 32 << 20
+const DefaultSweepBytes = 48 << 20
 
 // sweepSpanBytes is the source bytes one piece of a sweep reads before
 // their pages are evicted.

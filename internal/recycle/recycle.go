@@ -29,7 +29,9 @@ const DefaultMaxBytes = 32 << 20
 // of memory.DefaultAllocator (see For).
 var Default = New(DefaultMaxBytes)
 
-// Allocator is a memory.Allocator over size-class pools holding up to a
+// Allocator is a memory.Allocator over size-class pools (four classes per
+// power of two above 64 bytes, so a buffer's capacity exceeds its size by
+// at most a quarter) holding up to a
 // fixed number of bytes; beyond that, freed buffers are left to the garbage
 // collector. Unlike a sync.Pool it is not emptied by each collection, so
 // reuse does not depend on when the collector runs. It is safe for
@@ -40,7 +42,7 @@ var Default = New(DefaultMaxBytes)
 // allocates.
 type Allocator struct {
 	mu      sync.Mutex
-	classes [48][][]byte // class c holds buffers of capacity 1<<c
+	classes [numClasses][][]byte // class c holds buffers of capacity classSize(c)
 	held    int          // bytes held
 	max     int
 }
@@ -81,11 +83,29 @@ func (a *Allocator) Held() int {
 	return a.held
 }
 
+// numClasses covers capacities up to 2^47 bytes.
+const numClasses = 4 * 46
+
+// sizeClass returns the smallest class whose capacity holds n bytes:
+// class 0 holds 64 bytes, and class 4(e-6)+q (q = 1..4) holds
+// 2^e + q*2^(e-2) bytes, for e >= 6.
 func sizeClass(n int) int {
 	if n <= 64 {
-		return 6
+		return 0
 	}
-	return bits.Len(uint(n - 1))
+	e := bits.Len(uint(n-1)) - 1 // 2^e < n <= 2^(e+1)
+	step := 1 << (e - 2)
+	q := (n - 1<<e + step - 1) / step // 1..4
+	return 4*(e-6) + q
+}
+
+// classSize returns the capacity of class c.
+func classSize(c int) int {
+	if c == 0 {
+		return 64
+	}
+	e, q := (c-1)/4+6, (c-1)%4+1
+	return 1<<e + q*(1<<(e-2))
 }
 
 func (a *Allocator) get(c int) ([]byte, bool) {
@@ -122,7 +142,7 @@ func (a *Allocator) AllocateUnzeroed(size int) []byte {
 	if b, ok := a.get(c); ok {
 		return b[:size]
 	}
-	return make([]byte, size, 1<<c)
+	return make([]byte, size, classSize(c))
 }
 
 // Allocate returns size zeroed bytes.
@@ -136,7 +156,7 @@ func (a *Allocator) Allocate(size int) []byte {
 		clear(b)
 		return b
 	}
-	return make([]byte, size, 1<<c)
+	return make([]byte, size, classSize(c))
 }
 
 // Reallocate grows or shrinks b to size bytes; new bytes are zeroed.
@@ -160,7 +180,7 @@ func (a *Allocator) Reallocate(size int, b []byte) []byte {
 // room.
 func (a *Allocator) Free(b []byte) {
 	c := sizeClass(cap(b))
-	if c < len(a.classes) && cap(b) == 1<<c {
+	if c < len(a.classes) && cap(b) == classSize(c) {
 		a.put(c, b[:cap(b)])
 	}
 }

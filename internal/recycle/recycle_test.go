@@ -8,7 +8,8 @@ import (
 
 func TestAllocatorSizesAndBound(t *testing.T) {
 	a := New(1 << 20)
-	tests := []struct{ size, cap int }{{0, 64}, {1, 64}, {64, 64}, {65, 128}, {100, 128}, {4096, 4096}, {4097, 8192}}
+	tests := []struct{ size, cap int }{{0, 64}, {1, 64}, {64, 64}, {65, 80}, {100, 112}, {128, 128}, {129, 160},
+		{4096, 4096}, {4097, 5120}, {40 << 20, 40 << 20}, {40<<20 + 1, 48 << 20}}
 	for _, tt := range tests {
 		b := a.Allocate(tt.size)
 		if len(b) != tt.size || cap(b) != tt.cap {
@@ -17,6 +18,14 @@ func TestAllocatorSizesAndBound(t *testing.T) {
 		a.Free(b)
 	}
 	a.Free(make([]byte, 100))   // not a class size: dropped
+	for c := range numClasses {
+		if got := sizeClass(classSize(c)); got != c {
+			t.Fatalf("sizeClass(classSize(%d) = %d) = %d", c, classSize(c), got)
+		}
+		if c > 0 && sizeClass(classSize(c-1)+1) != c {
+			t.Fatalf("sizeClass(%d) != %d", classSize(c-1)+1, c)
+		}
+	}
 	a.Free(make([]byte, 2<<20)) // beyond the bound: dropped
 	if a.Held() > 1<<20 {
 		t.Fatalf("holds %d bytes, bound %d", a.Held(), 1<<20)
@@ -25,11 +34,14 @@ func TestAllocatorSizesAndBound(t *testing.T) {
 
 func TestAllocatorReuses(t *testing.T) {
 	a := New(1 << 20)
-	b := a.Allocate(1000)
+	b := a.Allocate(900)
 	p := &b[:cap(b)][cap(b)-1]
 	a.Free(b)
 	if a.Held() != 1024 {
 		t.Fatalf("holds %d bytes after one free of 1024, want 1024", a.Held())
+	}
+	if b := a.Allocate(1025); cap(b) == 1024 {
+		t.Fatal("a buffer of a smaller class was handed out")
 	}
 	c := a.AllocateUnzeroed(900)
 	if &c[:cap(c)][cap(c)-1] != p {
