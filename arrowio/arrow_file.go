@@ -383,6 +383,9 @@ func fieldNames(s *arrow.Schema) []string {
 // Path returns the path the file was opened with.
 func (f *ArrowFile) Path() string { return f.path }
 
+// Size returns the file's size in bytes.
+func (f *ArrowFile) Size() int64 { return f.size }
+
 // Schema returns the schema of the batches BatchAt returns, after
 // projection.
 func (f *ArrowFile) Schema() *arrow.Schema { return f.schema }

@@ -143,6 +143,11 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	src := newChunkSource(chunks, "cache entry "+h.Fingerprint, res)
 	src.entry = &entry
 	src.evictChunk = func(i int) { _ = refs[i].f.EvictBatchPages(refs[i].i) }
+	for _, c := range res.closers {
+		if f, ok := c.(*arrowio.ArrowFile); ok {
+			src.fileBytes += f.Size()
+		}
+	}
 	return src, nil
 }
 

@@ -29,6 +29,9 @@ type source struct {
 	// evictChunk, when set, drops the mapped pages of chunk i from the
 	// resident set (see evictPages).
 	evictChunk func(i int)
+	// fileBytes, when positive, is the size of the files the chunks
+	// map: bytes answers with it instead of loading every batch.
+	fileBytes int64
 	// res is released by close, or when the source is collected.
 	res *sourceResources
 }
@@ -86,9 +89,12 @@ func newChunkSource(chunks ops.Chunks, where string, res *sourceResources) *sour
 
 func (s *source) len() int64 { return s.chunks.Len() }
 
-// bytes returns the Arrow bytes of the source's batches (loading them; a
-// mapped batch loads without reading its data).
+// bytes returns the Arrow bytes of the source's batches: the size of the
+// files they map, or the sum over its batches (loading them).
 func (s *source) bytes() int64 {
+	if s.fileBytes > 0 {
+		return s.fileBytes
+	}
 	var total int64
 	for i := range s.chunks.NumBatches() {
 		if b, err := s.chunks.Batch(i); err == nil {

@@ -62,6 +62,10 @@ func (c *config) runSweep(ctx context.Context, st *state, base int64, size, work
 	rowBytes := max(1, estimateBytes(st)/n)
 	group := max(int64(size), c.sweepBytes/rowBytes)
 	group = (group + int64(size) - 1) / int64(size) * int64(size)
+	// Loading the source's batches may have touched a page or so of each
+	// buffer (and the kernel maps neighbouring pages with it): drop them,
+	// so that only the stretch being swept is resident.
+	st.src.evictPages()
 	stopped := false
 	for g0 := int64(0); g0 < n && !stopped; g0 += group {
 		if err := ctx.Err(); err != nil {
