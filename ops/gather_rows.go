@@ -331,23 +331,15 @@ func gatherVarRanges[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData
 	dOff[n] = O(total)
 	values := newBuf(mem, int(total*w))
 	dVals := values.Bytes()
-	// Pass 2: copy the values. When the sources are larger than the
-	// caches, each copy starts with a miss: the lines of the row
-	// prefetchAhead rows on are requested while this one is copied, so
-	// the misses overlap.
-	ahead := 0
-	var srcBytes int
-	for _, v := range srcVals {
-		srcBytes += len(v)
-	}
-	if srcBytes >= prefetchMinBytes {
-		ahead = prefetchAhead
-		for i := range min(n, ahead) {
-			prefetchRange(srcVals[bi[i]], starts[i], int64(dOff[i+1]-dOff[i])*w)
-		}
+	// Pass 2: copy the values. Each copy starts with a cache miss (the
+	// sources are rarely still in the caches when rows are gathered):
+	// the lines of the row prefetchAhead rows on are requested while this
+	// one is copied, so the misses overlap.
+	for i := range min(n, prefetchAhead) {
+		prefetchRange(srcVals[bi[i]], starts[i], int64(dOff[i+1]-dOff[i])*w)
 	}
 	for i, b := range bi {
-		if j := i + ahead; ahead > 0 && j < n {
+		if j := i + prefetchAhead; j < n {
 			prefetchRange(srcVals[bi[j]], starts[j], int64(dOff[j+1]-dOff[j])*w)
 		}
 		at, end := int64(dOff[i])*w, int64(dOff[i+1])*w
@@ -405,10 +397,6 @@ func putOffset(b []byte, i, width, v int64) {
 // prefetched (8 measured best on a string column of ~200 B rows: 1.45× the
 // plain copy; 4 and 16 were slower).
 const prefetchAhead = 8
-
-// prefetchMinBytes is the size of source values below which gathers do
-// not prefetch: such sources mostly sit in the caches already.
-const prefetchMinBytes = 1 << 20
 
 // prefetchMax bounds the bytes of one row that are prefetched; beyond it
 // the copy streams and the hardware prefetcher follows.
