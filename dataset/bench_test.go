@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unsafe"
@@ -400,4 +401,67 @@ func startCPU() cpuMeter { return cpuMeter{cpuNow()} }
 
 func (m cpuMeter) report(b *testing.B) {
 	b.ReportMetric(float64(cpuNow()-m.start)/1e6/float64(b.N), "cpu-ms/op")
+}
+
+// BenchmarkShuffledTouchFloor is the floor under any shuffled iteration of
+// the benchmark dataset: it only loads one byte of every cache line a row
+// occupies (id, score, text offsets and bytes, emb offsets and floats), in
+// permuted order, on GOMAXPROCS goroutines, copying nothing. Compare its
+// MB/s with BenchmarkIterateSequential and BenchmarkIterateShuffled.
+func BenchmarkShuffledTouchFloor(b *testing.B) {
+	ds := loadBench(b)
+	ctx := context.Background()
+	st, err := ds.resolve(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	c := st.src.chunks
+	type cols struct {
+		id, score    []int64
+		toff, eoff   []int32
+		text, floats []byte
+	}
+	var cs []cols
+	for i := range c.NumBatches() {
+		rb, err := c.Batch(i)
+		if err != nil {
+			b.Fatal(err)
+		}
+		text := rb.Column(2).(*array.String)
+		emb := rb.Column(3).(*array.List)
+		cs = append(cs, cols{
+			id:     rb.Column(0).(*array.Int64).Int64Values(),
+			score:  unsafe.Slice((*int64)(unsafe.Pointer(&rb.Column(1).(*array.Float64).Float64Values()[0])), rb.NumRows()),
+			toff:   text.ValueOffsets(),
+			eoff:   emb.Offsets(),
+			text:   text.ValueBytes(),
+			floats: emb.ListValues().Data().Buffers()[1].Bytes(),
+		})
+	}
+	perm := ops.Permutation(c.Len(), 1)
+	workers := runtime.GOMAXPROCS(0)
+	b.SetBytes(dataBytesOf(b, ds))
+	for b.Loop() {
+		var wg sync.WaitGroup
+		for w := range workers {
+			part := perm[int64(w)*c.Len()/int64(workers) : int64(w+1)*c.Len()/int64(workers)]
+			wg.Go(func() {
+				var x int64
+				for _, p := range part {
+					ci, r := c.Locate(p)
+					k := &cs[ci]
+					x += k.id[r] + k.score[r]
+					for q := k.toff[r]; q < k.toff[r+1]; q += 64 {
+						x += int64(k.text[q])
+					}
+					for q := k.eoff[r] * 4; q < k.eoff[r+1]*4; q += 64 {
+						x += int64(k.floats[q])
+					}
+				}
+				atomic.AddUint64(&sink, uint64(x))
+			})
+		}
+		wg.Wait()
+	}
+	runtime.KeepAlive(ds)
 }
