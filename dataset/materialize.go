@@ -9,6 +9,7 @@ import (
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdata/quiver/arrowio"
+	"github.com/quiverdata/quiver/internal/recycle"
 	"github.com/quiverdata/quiver/ops"
 	"github.com/spf13/afero"
 )
@@ -65,7 +66,7 @@ func (d *Dataset) materialize(ctx context.Context, st *state) (*source, error) {
 	return src, nil
 }
 
-// writeBatchRows is the batch size cache files are written with, at least.
+// writeBatchRows is the most rows a cache batch holds (see cacheBatchRows).
 const writeBatchRows = arrowio.DefaultBatchSize
 
 // openEntry maps the data files of a held entry. The source owns h: its
@@ -153,19 +154,15 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 
 // writeState streams st through its pending ops into a new Arrow IPC file
 // at path (written under a temporary name, renamed when complete) and
-// returns the row count. Output batches smaller than half of
-// writeBatchRows (windows of a map, survivors of a filter) are coalesced:
-// fewer, larger batches make the file faster to open and to scan.
+// returns the row count. Batches are recut to one size (see rebatcher):
+// a map's windows and a filter's survivors become fewer, larger batches,
+// faster to open and to scan.
 func (c *config) writeState(ctx context.Context, st *state, path string) (int64, error) {
-	target := int64(max(c.batchSize, writeBatchRows))
 	var w arrowio.Writer
 	var rows int64
-	var pend []arrow.RecordBatch
-	var pendRows int64
+	rb := &rebatcher{mem: recycle.For(c.mem), emit: func(b arrow.RecordBatch) error { return w.Write(b) }}
 	defer func() {
-		for _, b := range pend {
-			b.Release()
-		}
+		rb.release()
 		if w != nil {
 			w.Abort()
 		}
@@ -176,47 +173,20 @@ func (c *config) writeState(ctx context.Context, st *state, path string) (int64,
 			arrowio.WithWriteAllocator(c.mem))
 		return err
 	}
-	flush := func() error {
-		if len(pend) == 0 {
-			return nil
-		}
-		b, err := ops.ConcatBatches(c.mem, pend[0].Schema(), pend)
-		if err != nil {
-			return err
-		}
-		for _, p := range pend {
-			p.Release()
-		}
-		pend, pendRows = pend[:0], 0
-		defer b.Release()
-		return w.Write(b)
-	}
 	var werr error
 	err := c.runBulk(ctx, st, 0, c.batchSize, c.workers, func(b arrow.RecordBatch) bool {
+		defer b.Release()
 		if w == nil {
 			if werr = open(b.Schema()); werr != nil {
-				b.Release()
 				return false
 			}
 		}
 		if !b.Schema().Equal(w.Schema()) {
 			werr = fmt.Errorf("%w: a batch has schema %s, earlier ones %s", arrowio.ErrSchema, b.Schema(), w.Schema())
-			b.Release()
 			return false
 		}
 		rows += b.NumRows()
-		if b.NumRows() >= target/2 {
-			if werr = flush(); werr == nil {
-				werr = w.Write(b)
-			}
-			b.Release()
-			return werr == nil
-		}
-		pend = append(pend, b)
-		pendRows += b.NumRows()
-		if pendRows >= target/2 {
-			werr = flush()
-		}
+		werr = rb.add(b)
 		return werr == nil && ctx.Err() == nil
 	})
 	if err == nil {
@@ -240,7 +210,7 @@ func (c *config) writeState(ctx context.Context, st *state, path string) (int64,
 			return 0, err
 		}
 	}
-	if err := flush(); err != nil {
+	if err := rb.flush(); err != nil {
 		return 0, err
 	}
 	c.report(Progress{Stage: "materialize", Rows: rows, Done: true})
