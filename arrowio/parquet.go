@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"runtime/debug"
 	"slices"
@@ -97,7 +96,11 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	if err != nil {
 		return nil, err
 	}
-	src, err := newParquetSource(f)
+	limit := cfg.PrebufferBytes
+	if limit == 0 {
+		limit = DefaultPrebuffer
+	}
+	src, err := newParquetSource(f, limit)
 	if err != nil {
 		f.Close()
 		return nil, NewPosError(path, err)
@@ -105,10 +108,12 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	r = &ParquetReader{path: path, cfg: cfg, f: f, src: src}
 	defer func() {
 		if err != nil {
-			f.Close()
+			src.close()
 			r = nil
 		}
 	}()
+	footer := src.prebufferFooter()
+	defer footer.release()
 	if err := checkParquetMagic(src); err != nil {
 		return nil, NewPosError(path, err)
 	}
@@ -317,7 +322,7 @@ func (r *ParquetReader) Close() error {
 	if r.f == nil {
 		return nil
 	}
-	err := r.f.Close()
+	err := r.src.close()
 	r.f = nil
 	return err
 }
@@ -334,17 +339,38 @@ func (r *ParquetReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch
 			yield(nil, NewPosError(r.path, errors.New("arrowio: reader is closed")))
 			return
 		}
-		for _, g := range r.rowGroups {
-			if !r.readRowGroup(ctx, g, yield) {
-				return
-			}
+		r.readGroups(ctx, r.rowGroups, yield)
+	}
+}
+
+// readGroups yields the batches of groups in order. On remote files it
+// fetches the next group's column chunks while the current one decodes.
+func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func(arrow.RecordBatch, error) bool) {
+	var ahead *prebufSet
+	defer func() { ahead.release() }()
+	for k, g := range groups {
+		next := -1
+		if k+1 < len(groups) {
+			next = groups[k+1]
+		}
+		if !r.readRowGroup(ctx, g, next, &ahead, yield) {
+			return
 		}
 	}
 }
 
 // readRowGroup yields the batches of row group g; it returns false when
-// iteration must stop.
-func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arrow.RecordBatch, error) bool) bool {
+// iteration must stop. *ahead holds the chunks of g if they were fetched
+// ahead (else g's are fetched now); once g's column readers hold their
+// chunks, *ahead is set to the chunks of group next (-1: none), being
+// fetched while g decodes.
+func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, ahead **prebufSet, yield func(arrow.RecordBatch, error) bool) bool {
+	cur := *ahead
+	*ahead = nil
+	if cur == nil {
+		cur = r.src.prebuffer(r.groupRanges(g))
+	}
+	defer cur.release()
 	fail := func(col string, err error) bool {
 		var pe *PosError
 		if !errors.As(err, &pe) {
@@ -385,6 +411,12 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 		if err != nil {
 			return fail(r.schema.Field(i).Name, err)
 		}
+	}
+	// The column readers copied their chunks: free the buffers, and fetch
+	// the next group's while this one decodes.
+	cur.release()
+	if next >= 0 {
+		*ahead = r.src.prebuffer(r.groupRanges(next))
 	}
 	batch := int64(r.cfg.BatchSize)
 	if batch <= 0 {
@@ -524,64 +556,4 @@ func checkParquetMagic(src *parquetSource) error {
 		return fmt.Errorf("%w: not a Parquet file (bad magic bytes)", ErrCorrupt)
 	}
 	return nil
-}
-
-// parquetSource adapts an afero.File to parquet.ReaderAtSeeker. Only ReadAt
-// touches the file; Seek answers from the size taken at open. ReadAt is
-// serialised by a mutex unless the file is backed by an *os.File, because afero's
-// in-memory file moves a shared offset inside ReadAt (spf13/afero#433).
-type parquetSource struct {
-	f    afero.File
-	size int64
-	pos  int64
-	mu   *sync.Mutex // nil for *os.File
-}
-
-func newParquetSource(f afero.File) (*parquetSource, error) {
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%w: not a Parquet file (a directory)", ErrCorrupt)
-	}
-	s := &parquetSource{f: f, size: fi.Size()}
-	if osFileOf(f) == nil {
-		s.mu = new(sync.Mutex)
-	}
-	return s, nil
-}
-
-func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
-	if s.mu != nil {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-	}
-	return s.f.ReadAt(p, off)
-}
-
-func (s *parquetSource) Read(p []byte) (int, error) {
-	if s.pos >= s.size {
-		return 0, io.EOF
-	}
-	n, err := s.ReadAt(p, s.pos)
-	s.pos += int64(n)
-	return n, err
-}
-
-func (s *parquetSource) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += s.pos
-	case io.SeekEnd:
-		offset += s.size
-	default:
-		return 0, fmt.Errorf("arrowio: bad whence %d", whence)
-	}
-	if offset < 0 {
-		return 0, errors.New("arrowio: negative seek position")
-	}
-	s.pos = offset
-	return offset, nil
 }

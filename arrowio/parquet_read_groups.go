@@ -35,10 +35,6 @@ func (r *ParquetReader) ReadRowGroups(ctx context.Context, groups []int) iter.Se
 				return
 			}
 		}
-		for _, g := range groups {
-			if !r.readRowGroup(ctx, g, yield) {
-				return
-			}
-		}
+		r.readGroups(ctx, groups, yield)
 	}
 }

@@ -251,8 +251,10 @@ func (r *remoteFile) errClosed(op string) error {
 }
 
 // ReadAt reads len(p) bytes at off with one range request (or from memory
-// when a previous request covered them). Calls that continue where the
-// previous one ended fetch a growing window ahead.
+// when a previous request covered them). Small calls (under the block
+// size) that continue where the previous one ended fetch a growing window
+// ahead; larger calls fetch exactly what they ask for. ReadAt is safe for
+// concurrent use.
 func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if r.shut.Load() {
 		return 0, r.errClosed("read")
@@ -273,7 +275,7 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	fetch := want
 	r.raMu.Lock()
-	if off == r.raNext && off > 0 {
+	if off == r.raNext && off > 0 && want < r.fs.cfg.blockSize {
 		r.raWindow = min(max(r.raWindow*2, r.fs.cfg.blockSize), r.fs.cfg.blockSize*int64(r.fs.cfg.readAhead))
 		fetch = max(fetch, min(r.raWindow, r.size-off))
 	} else {

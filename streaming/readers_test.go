@@ -36,6 +36,10 @@ type countedFile struct {
 	once sync.Once
 }
 
+// Unwrap lets the readers see the in-memory file behind, whose ReadAt they
+// must serialise.
+func (f *countedFile) Unwrap() afero.File { return f.File }
+
 func (f *countedFile) Close() error {
 	f.once.Do(func() {
 		f.c.mu.Lock()

@@ -1,0 +1,148 @@
+package arrowio
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/spf13/afero"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestCoalesceRanges(t *testing.T) {
+	cases := []struct {
+		name        string
+		in          []byteRange
+		hole, limit int64
+		want        []byteRange
+	}{
+		{"empty", nil, 10, 100, nil},
+		{"adjacent", []byteRange{{0, 10}, {10, 5}}, 0, 100, []byteRange{{0, 15}}},
+		{"unsorted with small hole", []byteRange{{20, 5}, {0, 10}}, 10, 100, []byteRange{{0, 25}}},
+		{"hole too wide", []byteRange{{0, 10}, {21, 5}}, 10, 100, []byteRange{{0, 10}, {21, 5}}},
+		{"overlapping", []byteRange{{0, 10}, {5, 3}, {8, 10}}, 0, 100, []byteRange{{0, 18}}},
+		{"merged range over the limit", []byteRange{{0, 60}, {60, 60}}, 0, 100, []byteRange{{0, 60}, {60, 60}}},
+		{"single range over the limit", []byteRange{{0, 200}, {200, 10}}, 0, 100, []byteRange{{0, 200}, {200, 10}}},
+		{"empty ranges dropped", []byteRange{{0, 0}, {5, 5}}, 0, 100, []byteRange{{5, 5}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, coalesceRanges(tc.in, tc.hole, tc.limit))
+		})
+	}
+}
+
+// TestParquetSourceLocking checks which files get their ReadAt calls
+// serialised and which are prebuffered.
+func TestParquetSourceLocking(t *testing.T) {
+	mem := afero.NewMemMapFs()
+	require.NoError(t, afero.WriteFile(mem, "/f", []byte("data"), 0o644))
+	dir := t.TempDir()
+	osFs := afero.NewOsFs()
+	require.NoError(t, afero.WriteFile(osFs, dir+"/f", []byte("data"), 0o644))
+	cases := []struct {
+		name           string
+		fsys           afero.Fs
+		path           string
+		locked, remote bool
+	}{
+		{"os file", osFs, dir + "/f", false, false},
+		{"os file behind a base path", afero.NewBasePathFs(osFs, dir), "/f", false, false},
+		{"in-memory file", mem, "/f", true, false},
+		{"unknown file type", countingFs{mem, new(atomic.Int64)}, "/f", false, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := tc.fsys.Open(tc.path)
+			require.NoError(t, err)
+			defer f.Close()
+			s, err := newParquetSource(f, DefaultPrebuffer)
+			require.NoError(t, err)
+			assert.Equal(t, tc.locked, s.mu != nil, "serialised")
+			assert.Equal(t, tc.remote, s.remote, "prebuffered")
+		})
+	}
+}
+
+// holeFs serves files like countingFs, but a ReadAt touching bytes
+// [from, to) reads nothing and reports io.EOF, as a file that changed under
+// the reader would.
+type holeFs struct {
+	afero.Fs
+	from, to int64
+}
+
+func (h holeFs) Open(name string) (afero.File, error) {
+	f, err := countingFs{h.Fs, new(atomic.Int64)}.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return holeFile{f.(countingFile), h.from, h.to}, nil
+}
+
+type holeFile struct {
+	countingFile
+	from, to int64
+}
+
+func (h holeFile) ReadAt(p []byte, off int64) (int, error) {
+	if off < h.to && off+int64(len(p)) > h.from {
+		return 0, io.EOF
+	}
+	return h.countingFile.ReadAt(p, off)
+}
+
+// TestParquetPrebufferFailure checks that a failed prebuffer read is
+// reported as a *PosError wrapping ErrCorrupt that names the row group.
+func TestParquetPrebufferFailure(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
+	defer batch.Release()
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	st, err := fsys.Stat("/r.parquet")
+	require.NoError(t, err)
+	r, err := OpenParquet(holeFs{fsys, st.Size() / 2, st.Size() - footerTail}, "/r.parquet", WithColumns("id"))
+	require.NoError(t, err)
+	defer r.Close()
+	var got error
+	groups := 0
+	for _, err := range r.Batches(context.Background()) {
+		if err != nil {
+			got = err
+			break
+		}
+		groups++
+	}
+	require.Error(t, got)
+	assert.ErrorIs(t, got, ErrCorrupt)
+	var pe *PosError
+	require.ErrorAs(t, got, &pe)
+	assert.Equal(t, "/r.parquet", pe.Path)
+	assert.Equal(t, groups, pe.RowGroup, "the first group that could not be read")
+	assert.Greater(t, groups, 0, "the groups before the hole were read")
+}
+
+// TestParquetReadAheadStop stops reading after the first batch while the
+// next row group is being fetched ahead; Close waits for the fetch.
+func TestParquetReadAheadStop(t *testing.T) {
+	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
+	defer mem.AssertSize(t, 0)
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, mem, 0, 8000)
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	batch.Release()
+	n := new(atomic.Int64)
+	r, err := OpenParquet(countingFs{fsys, n}, "/r.parquet", WithAllocator(mem))
+	require.NoError(t, err)
+	for b, err := range r.Batches(context.Background()) {
+		require.NoError(t, err)
+		require.EqualValues(t, 2000, b.NumRows())
+		break
+	}
+	assert.Zero(t, r.src.bytes, "no buffer is held once iteration stopped")
+	require.NoError(t, r.Close())
+}
