@@ -65,6 +65,8 @@ type ParquetReader struct {
 	int96      []int          // leaf index of each output column read as INT96, or -1
 	legacy     []bool         // output column is a legacy two-level list to unwrap
 	rowGroups  []int          // row groups Batches reads
+	ahead      aheadSets      // row groups fetched ahead of their read
+	order      []int          // output columns by their first chunk in the file
 }
 
 var _ Reader = (*ParquetReader)(nil)
@@ -229,6 +231,21 @@ func (r *ParquetReader) resolveSchema() error {
 		collectLeaves(&fields[fi], r.leaves[i])
 	}
 
+	// Column readers are made in file order, so that a row group's chunks
+	// are read front to back.
+	first := make([]int, len(r.fields))
+	r.order = make([]int, len(r.fields))
+	for i := range r.fields {
+		r.order[i] = i
+		first[i] = r.int96[i]
+		for col := range r.leaves[i] {
+			if first[i] < 0 || col < first[i] {
+				first[i] = col
+			}
+		}
+	}
+	slices.SortStableFunc(r.order, func(a, b int) int { return first[a] - first[b] })
+
 	n := r.pf.NumRowGroups()
 	if r.cfg.RowGroups == nil {
 		r.rowGroups = make([]int, n)
@@ -322,6 +339,7 @@ func (r *ParquetReader) Close() error {
 	if r.f == nil {
 		return nil
 	}
+	r.ahead.releaseAll()
 	err := r.src.close()
 	r.f = nil
 	return err
@@ -339,36 +357,51 @@ func (r *ParquetReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch
 			yield(nil, NewPosError(r.path, errors.New("arrowio: reader is closed")))
 			return
 		}
-		r.readGroups(ctx, r.rowGroups, yield)
+		r.readGroups(ctx, r.rowGroups, false, yield)
 	}
 }
 
 // readGroups yields the batches of groups in order. On remote files it
-// fetches the next group's column chunks while the current one decodes.
-func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func(arrow.RecordBatch, error) bool) {
-	var ahead *prebufSet
-	defer func() { ahead.release() }()
+// fetches the next group's column chunks while the current one decodes;
+// with speculate set, it also fetches the group after the last one when
+// the reads so far went through the file in order (as a stream reading its
+// row groups one call at a time does).
+func (r *ParquetReader) readGroups(ctx context.Context, groups []int, speculate bool, yield func(arrow.RecordBatch, error) bool) {
+	pending := -1 // group fetched ahead for this call, not read yet
+	defer func() {
+		if pending >= 0 {
+			r.ahead.take(pending).release()
+		}
+	}()
 	for k, g := range groups {
+		pending = -1
 		next := -1
 		if k+1 < len(groups) {
 			next = groups[k+1]
+			pending = next
 		}
-		if !r.readRowGroup(ctx, g, next, &ahead, yield) {
+		if !r.readRowGroup(ctx, g, next, speculate && next < 0, yield) {
 			return
 		}
 	}
 }
 
 // readRowGroup yields the batches of row group g; it returns false when
-// iteration must stop. *ahead holds the chunks of g if they were fetched
-// ahead (else g's are fetched now); once g's column readers hold their
-// chunks, *ahead is set to the chunks of group next (-1: none), being
-// fetched while g decodes.
-func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, ahead **prebufSet, yield func(arrow.RecordBatch, error) bool) bool {
-	cur := *ahead
-	*ahead = nil
+// iteration must stop. It uses g's column chunks if they were fetched
+// ahead (else fetches them now) and, once g's column readers hold their
+// chunks, starts fetching those of group next (-1: none; with speculate,
+// g+1 when reads have been sequential) while g decodes.
+func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, speculate bool, yield func(arrow.RecordBatch, error) bool) bool {
+	r.ahead.begin(g)
+	began := true
+	defer func() {
+		if began {
+			r.ahead.end(g)
+		}
+	}()
+	cur := r.ahead.take(g)
 	if cur == nil {
-		cur = r.src.prebuffer(r.groupRanges(g))
+		cur = r.src.stream(r.groupRanges(g))
 	}
 	defer cur.release()
 	fail := func(col string, err error) bool {
@@ -388,7 +421,8 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, ahead **p
 			}
 		}
 	}()
-	for i, fi := range r.fields {
+	for _, i := range r.order {
+		fi := r.fields[i]
 		err := protect(func() error {
 			if r.int96[i] >= 0 {
 				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
@@ -415,8 +449,13 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, ahead **p
 	// The column readers copied their chunks: free the buffers, and fetch
 	// the next group's while this one decodes.
 	cur.release()
-	if next >= 0 {
-		*ahead = r.src.prebuffer(r.groupRanges(next))
+	r.ahead.end(g)
+	began = false
+	if next < 0 && speculate && g+1 < r.pf.NumRowGroups() && r.ahead.sequential(g) {
+		next = g + 1
+	}
+	if next >= 0 && !r.ahead.has(next) {
+		r.ahead.put(next, r.src.prebuffer(r.groupRanges(next)))
 	}
 	batch := int64(r.cfg.BatchSize)
 	if batch <= 0 {

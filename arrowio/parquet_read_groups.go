@@ -35,6 +35,6 @@ func (r *ParquetReader) ReadRowGroups(ctx context.Context, groups []int) iter.Se
 				return
 			}
 		}
-		r.readGroups(ctx, groups, yield)
+		r.readGroups(ctx, groups, true, yield)
 	}
 }

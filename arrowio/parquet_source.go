@@ -48,11 +48,40 @@ type parquetSource struct {
 	remote bool        // each ReadAt costs a request: prebuffer
 	limit  int64       // most bytes held in buffers at once; <= 0: no prebuffer
 
+	opener rangeOpener // f, when it can stream a range; nil otherwise
+
 	bmu   sync.Mutex
-	held  []*prebuf // buffers ReadAt consults, by registration order
-	bytes int64     // bytes of held
+	held  []*prebuf   // buffers ReadAt consults, by registration order
+	wins  []*rangeWin // streamed ranges ReadAt consults
+	bytes int64       // bytes of held
 	fetch sync.WaitGroup
 }
+
+// rangeOpener is implemented by remote files (hubfs) that can stream a
+// byte range with one request: the reader then reads a row group's column
+// chunks straight from the response into arrow-go's buffers, with no copy
+// in between. Only the file the filesystem handed out is asked, never one
+// unwrapped from it, so that wrappers still see every read.
+type rangeOpener interface {
+	// OpenRange returns a reader of the n bytes at off; the caller must
+	// close it.
+	OpenRange(off, n int64) (io.ReadCloser, error)
+}
+
+// rangeWin is a byte range being streamed in order from one response.
+// ReadAt calls inside it at or after its position read from the response;
+// anything else goes to the file.
+type rangeWin struct {
+	mu       sync.Mutex
+	off, end int64
+	pos      int64 // offset of the next byte body yields
+	body     io.ReadCloser
+	closed   bool
+}
+
+// winDrain is the most unread bytes a streamed range is read to its end
+// for when released, so that its connection can be reused.
+const winDrain = 256 << 10
 
 // prebuf is one byte range of the file being fetched or held in memory.
 type prebuf struct {
@@ -66,7 +95,8 @@ type prebuf struct {
 type prebufSet struct {
 	s    *parquetSource
 	bufs []*prebuf
-	size int64
+	wins []*rangeWin
+	size int64 // bytes of bufs
 	once sync.Once
 }
 
@@ -85,6 +115,7 @@ func newParquetSource(f afero.File, limit int64) (*parquetSource, error) {
 		s.mu = new(sync.Mutex)
 	default:
 		s.remote = true
+		s.opener, _ = f.(rangeOpener)
 	}
 	return s, nil
 }
@@ -106,14 +137,69 @@ func innerFile(f afero.File) afero.File {
 }
 
 func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
-	if b := s.lookup(off, int64(len(p))); b != nil {
+	b, w := s.lookup(off, int64(len(p)))
+	if b != nil {
 		<-b.ready
 		if b.err != nil {
 			return 0, b.err
 		}
 		return copy(p, b.data[off-b.off:]), nil
 	}
+	if w != nil {
+		if n, err, ok := w.readAt(p, off); ok {
+			return n, err
+		}
+	}
 	return s.readFile(p, off)
+}
+
+// readAt reads p at off from the response when off is at or after its
+// position; ok is false when it cannot (off is behind, or it is closed).
+func (w *rangeWin) readAt(p []byte, off int64) (n int, err error, ok bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed || off < w.pos {
+		return 0, nil, false
+	}
+	if skip := off - w.pos; skip > 0 {
+		m, err := io.CopyN(io.Discard, w.body, skip)
+		w.pos += m
+		if err != nil {
+			return 0, w.broken(err), true
+		}
+	}
+	n, err = io.ReadFull(w.body, p)
+	w.pos += int64(n)
+	if err != nil {
+		return n, w.broken(err), true
+	}
+	return n, nil, true
+}
+
+// broken turns an error reading the response into the error ReadAt
+// returns: a response that ends early means the file is shorter than its
+// footer says.
+func (w *rangeWin) broken(err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("%w: file ends at %d bytes, within the range %d-%d the footer describes",
+			ErrCorrupt, w.pos, w.off, w.end)
+	}
+	return err
+}
+
+// close drains a small unread rest (so the connection is reused) and
+// closes the response.
+func (w *rangeWin) close() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.closed = true
+	if rest := w.end - w.pos; rest > 0 && rest <= winDrain {
+		_, _ = io.CopyN(io.Discard, w.body, rest)
+	}
+	_ = w.body.Close()
 }
 
 func (s *parquetSource) readFile(p []byte, off int64) (int, error) {
@@ -124,17 +210,50 @@ func (s *parquetSource) readFile(p []byte, off int64) (int, error) {
 	return s.f.ReadAt(p, off)
 }
 
-// lookup returns a held buffer covering [off, off+n), or nil.
-func (s *parquetSource) lookup(off, n int64) *prebuf {
+// lookup returns a held buffer or else a streamed range covering
+// [off, off+n), or nils.
+func (s *parquetSource) lookup(off, n int64) (*prebuf, *rangeWin) {
 	s.bmu.Lock()
 	defer s.bmu.Unlock()
 	for i := len(s.held) - 1; i >= 0; i-- {
 		b := s.held[i]
 		if off >= b.off && off+n <= b.off+int64(len(b.data)) {
-			return b
+			return b, nil
 		}
 	}
-	return nil
+	for i := len(s.wins) - 1; i >= 0; i-- {
+		w := s.wins[i]
+		if off >= w.off && off+n <= w.end {
+			return nil, w
+		}
+	}
+	return nil, nil
+}
+
+// stream registers ranges (already coalesced) to be read in order, each
+// from one response, straight into the buffers of the ReadAt calls that
+// fall inside. On files that cannot stream a range it prebuffers them
+// instead. It returns nil, registering nothing, when the file is not
+// remote or prebuffering is disabled. The caller must release the set.
+func (s *parquetSource) stream(ranges []byteRange) *prebufSet {
+	if s.opener == nil {
+		return s.prebuffer(ranges)
+	}
+	if !s.remote || s.limit <= 0 || len(ranges) == 0 {
+		return nil
+	}
+	set := &prebufSet{s: s}
+	for _, r := range ranges {
+		body, err := s.opener.OpenRange(r.off, r.n)
+		if err != nil {
+			continue // read through the file instead
+		}
+		set.wins = append(set.wins, &rangeWin{off: r.off, end: r.off + r.n, pos: r.off, body: body})
+	}
+	s.bmu.Lock()
+	s.wins = append(s.wins, set.wins...)
+	s.bmu.Unlock()
+	return set
 }
 
 // prebuffer starts fetching ranges (already coalesced, see coalesceRanges)
@@ -191,8 +310,12 @@ func (set *prebufSet) release() {
 		s := set.s
 		s.bmu.Lock()
 		s.held = slices.DeleteFunc(s.held, func(b *prebuf) bool { return slices.Contains(set.bufs, b) })
+		s.wins = slices.DeleteFunc(s.wins, func(w *rangeWin) bool { return slices.Contains(set.wins, w) })
 		s.bytes -= set.size
 		s.bmu.Unlock()
+		for _, w := range set.wins {
+			w.close()
+		}
 	})
 }
 
@@ -317,4 +440,117 @@ func (r *ParquetReader) groupRanges(g int) []byteRange {
 		}
 	}
 	return coalesceRanges(ranges, prebufferHole, r.src.limit)
+}
+
+const (
+	// maxAhead is how many row groups a reader keeps fetched ahead of
+	// their read; beyond it the oldest is dropped.
+	maxAhead = 2
+	// recentGroups is how many of the last row groups read a reader
+	// remembers to tell sequential reads: a stream reads a shard and the
+	// next at once, so their calls may start in either order.
+	recentGroups = 4
+)
+
+// aheadSets holds the row groups of one reader fetched ahead of their
+// read, and which groups were read lately. It is safe for concurrent use.
+type aheadSets struct {
+	mu      sync.Mutex
+	sets    []aheadSet  // oldest first
+	recent  []int       // groups whose read began lately, oldest first
+	reading map[int]int // groups whose chunks are being read, with a count
+}
+
+type aheadSet struct {
+	g   int
+	set *prebufSet
+}
+
+// begin records that the read of group g starts. Until end(g), g counts
+// as fetched (see has and put).
+func (a *aheadSets) begin(g int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.recent = append(a.recent, g)
+	if len(a.recent) > recentGroups {
+		a.recent = slices.Delete(a.recent, 0, len(a.recent)-recentGroups)
+	}
+	if a.reading == nil {
+		a.reading = map[int]int{}
+	}
+	a.reading[g]++
+}
+
+// sequential reports whether the read of group g continues a sequential
+// read: g is 0, or the read of g-1 began lately.
+func (a *aheadSets) sequential(g int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return g == 0 || slices.Contains(a.recent, g-1)
+}
+
+// end records that the column readers of g hold their chunks.
+func (a *aheadSets) end(g int) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.reading[g]--; a.reading[g] <= 0 {
+		delete(a.reading, g)
+	}
+}
+
+// take removes and returns the set of group g, or nil.
+func (a *aheadSets) take(g int) *prebufSet {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, s := range a.sets {
+		if s.g == g {
+			a.sets = slices.Delete(a.sets, i, i+1)
+			return s.set
+		}
+	}
+	return nil
+}
+
+// has reports whether group g is fetched ahead or being read, or was read
+// lately (so fetching it again would likely be wasted).
+func (a *aheadSets) has(g int) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reading[g] > 0 || slices.Contains(a.recent, g) ||
+		slices.ContainsFunc(a.sets, func(s aheadSet) bool { return s.g == g })
+}
+
+// put keeps set as group g's, dropping the oldest beyond maxAhead. A nil
+// set (nothing was fetched) is ignored; a set for a group whose read began
+// meanwhile is dropped.
+func (a *aheadSets) put(g int, set *prebufSet) {
+	if set == nil {
+		return
+	}
+	a.mu.Lock()
+	var drop []aheadSet
+	if a.reading[g] > 0 || slices.Contains(a.recent, g) {
+		drop = append(drop, aheadSet{g, set})
+	} else {
+		a.sets = append(a.sets, aheadSet{g, set})
+	}
+	if n := len(a.sets) - maxAhead; n > 0 {
+		drop = append(drop, a.sets[:n]...)
+		a.sets = slices.Delete(a.sets, 0, n)
+	}
+	a.mu.Unlock()
+	for _, s := range drop {
+		s.set.release()
+	}
+}
+
+// releaseAll drops every set.
+func (a *aheadSets) releaseAll() {
+	a.mu.Lock()
+	sets := a.sets
+	a.sets = nil
+	a.mu.Unlock()
+	for _, s := range sets {
+		s.set.release()
+	}
 }

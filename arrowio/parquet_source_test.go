@@ -146,3 +146,49 @@ func TestParquetReadAheadStop(t *testing.T) {
 	assert.Zero(t, r.src.bytes, "no buffer is held once iteration stopped")
 	require.NoError(t, r.Close())
 }
+
+// TestParquetSpeculativeFetch reads row groups one call at a time, as a
+// stream does: in file order, each call also fetches the next group, which
+// the next call then reads from memory; out of order, nothing is fetched
+// for nothing beyond one group.
+func TestParquetSpeculativeFetch(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
+	defer batch.Release()
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	cases := []struct {
+		name   string
+		order  []int
+		after  []int64 // reads after each call
+		stream bool
+	}{
+		// group 0's call fetches 0 and 1; 1's fetches 2; 2's fetches 3.
+		{"in order", []int{0, 1, 2, 3}, []int64{2, 3, 4, 4}, false},
+		{"in order, streamed", []int{0, 1, 2, 3}, []int64{2, 3, 4, 4}, true},
+		// 3 and 1 are not sequential: no fetch ahead; 0 fetches 1.
+		{"shuffled", []int{3, 1, 0, 2}, []int64{1, 2, 3, 4}, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := new(atomic.Int64)
+			var fs afero.Fs = countingFs{fsys, n}
+			if tc.stream {
+				fs = streamingFs{countingFs{fsys, n}}
+			}
+			r, err := OpenParquet(fs, "/r.parquet", WithColumns("id"))
+			require.NoError(t, err)
+			defer r.Close()
+			opened := n.Load()
+			for k, g := range tc.order {
+				ids, err := groupIDs(t, r, []int{g})
+				require.NoError(t, err)
+				require.Len(t, ids, 2000)
+				assert.EqualValues(t, 2000*g, ids[0])
+				r.src.fetch.Wait() // fetches ahead run on their own goroutines
+				assert.Equal(t, tc.after[k], n.Load()-opened, "reads after group %d (call %d)", g, k)
+			}
+			require.NoError(t, r.Close())
+			assert.Zero(t, r.src.bytes, "Close drops what was fetched ahead")
+		})
+	}
+}

@@ -608,6 +608,25 @@ func (c countingFile) Read(p []byte) (int, error) {
 	panic("parquet reader must use ReadAt only")
 }
 
+// streamingFs is a countingFs whose files can also stream a range
+// (rangeOpener), as hubfs files do; each OpenRange counts as one read.
+type streamingFs struct{ countingFs }
+
+func (s streamingFs) Open(name string) (afero.File, error) {
+	f, err := s.countingFs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return streamingFile{f.(countingFile)}, nil
+}
+
+type streamingFile struct{ countingFile }
+
+func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
+	s.readAts.Add(1)
+	return io.NopCloser(io.NewSectionReader(s.data, off, n)), nil
+}
+
 // TestParquetPrebuffer checks how many reads (range requests, on a remote
 // filesystem) opening and reading a file costs: with prebuffering, two to
 // open (magic bytes and tail) and one per row group for the chunks of the
@@ -621,22 +640,31 @@ func TestParquetPrebuffer(t *testing.T) {
 	st, err := fsys.Stat("/r.parquet")
 	require.NoError(t, err)
 	require.Greater(t, st.Size(), int64(footerTail+4), "the file must be larger than the tail read at open")
-	want := readAllParquet(t, fsys, WithColumns("id", "meta"))
 	cases := []struct {
 		name         string
+		stream       bool // the file can stream ranges
 		opts         []ReadOption
 		open, groups int64 // reads to open, and per row group
 	}{
 		// id has one leaf, meta two: three chunks per row group
-		{"default", nil, 2, 1},
-		{"disabled", []ReadOption{WithPrebuffer(-1)}, 4, 3},
-		{"limit below a row group", []ReadOption{WithPrebuffer(100)}, 4, 3},
-		{"one worker", []ReadOption{WithWorkers(1)}, 2, 1},
+		{"default", false, nil, 2, 1},
+		{"disabled", false, []ReadOption{WithPrebuffer(-1)}, 4, 3},
+		{"limit below a row group", false, []ReadOption{WithPrebuffer(100)}, 4, 3},
+		{"one worker", false, []ReadOption{WithWorkers(1)}, 2, 1},
+		{"streamed", true, nil, 2, 1},
+		{"streamed, columns in reverse file order", true, []ReadOption{WithColumns("meta", "id")}, 2, 1},
+		{"streamed, disabled", true, []ReadOption{WithPrebuffer(-1)}, 4, 3},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			n := new(atomic.Int64)
-			r, err := OpenParquet(countingFs{fsys, n}, "/r.parquet", append(tc.opts, WithColumns("id", "meta"))...)
+			var fs afero.Fs = countingFs{fsys, n}
+			if tc.stream {
+				fs = streamingFs{countingFs{fsys, n}}
+			}
+			opts := append([]ReadOption{WithColumns("id", "meta")}, tc.opts...)
+			want := readAllParquet(t, fsys, opts...)
+			r, err := OpenParquet(fs, "/r.parquet", opts...)
 			require.NoError(t, err)
 			defer r.Close()
 			opened := n.Load()

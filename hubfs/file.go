@@ -306,6 +306,22 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	return int(want), eof
 }
 
+// OpenRange returns a reader of the n bytes at off, fetched with one
+// streaming request (resumed from where it breaks, like Read). It is for
+// readers that know the exact range they will read in order, such as a
+// Parquet row group (arrowio uses it). The request is sent on the first
+// Read; the caller must Close the reader. It is safe for concurrent use
+// with every other method but Close.
+func (r *remoteFile) OpenRange(off, n int64) (io.ReadCloser, error) {
+	if r.shut.Load() {
+		return nil, r.errClosed("read")
+	}
+	if off < 0 || n < 0 || off > r.size || n > r.size-off {
+		return nil, &fs.PathError{Op: "read", Path: r.e.Path, Err: fs.ErrInvalid}
+	}
+	return &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: off, end: off + n}, nil
+}
+
 // smallRead is the size up to which exact ReadAt results are kept in
 // memory: footers and metadata are read again, column chunks rarely.
 const smallRead = 256 << 10
