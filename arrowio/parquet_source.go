@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"os"
 	"slices"
 	"sync"
@@ -89,6 +90,8 @@ type prebuf struct {
 	data  []byte        // len is the range's length; filled once ready is closed
 	ready chan struct{} // closed when the fetch ended (err says how)
 	err   error
+	users int  // ReadAt calls copying from data, under parquetSource.bmu
+	freed bool // released: data goes back to the pool when users drop to 0
 }
 
 // prebufSet is what one prebuffer call registered; release drops it.
@@ -139,6 +142,7 @@ func innerFile(f afero.File) afero.File {
 func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
 	b, w := s.lookup(off, int64(len(p)))
 	if b != nil {
+		defer s.unuse(b)
 		<-b.ready
 		if b.err != nil {
 			return 0, b.err
@@ -218,6 +222,7 @@ func (s *parquetSource) lookup(off, n int64) (*prebuf, *rangeWin) {
 	for i := len(s.held) - 1; i >= 0; i-- {
 		b := s.held[i]
 		if off >= b.off && off+n <= b.off+int64(len(b.data)) {
+			b.users++
 			return b, nil
 		}
 	}
@@ -278,7 +283,7 @@ func (s *parquetSource) prebuffer(ranges []byteRange) *prebufSet {
 	}
 	set := &prebufSet{s: s, size: total}
 	for _, r := range ranges {
-		b := &prebuf{off: r.off, data: make([]byte, r.n), ready: make(chan struct{})}
+		b := &prebuf{off: r.off, data: getBuf(r.n), ready: make(chan struct{})}
 		set.bufs = append(set.bufs, b)
 		s.held = append(s.held, b)
 	}
@@ -286,7 +291,6 @@ func (s *parquetSource) prebuffer(ranges []byteRange) *prebufSet {
 	s.bmu.Unlock()
 	for _, b := range set.bufs {
 		s.fetch.Go(func() {
-			defer close(b.ready)
 			n, err := s.readFile(b.data, b.off)
 			if n == len(b.data) {
 				err = nil // io.EOF with a full read at the end of the file
@@ -295,9 +299,36 @@ func (s *parquetSource) prebuffer(ranges []byteRange) *prebufSet {
 					ErrCorrupt, b.off+int64(n), b.off, b.off+int64(len(b.data)))
 			}
 			b.err = err
+			s.bmu.Lock()
+			close(b.ready)
+			s.recycleLocked(b)
+			s.bmu.Unlock()
 		})
 	}
 	return set
+}
+
+// unuse ends a ReadAt's use of b.
+func (s *parquetSource) unuse(b *prebuf) {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	b.users--
+	s.recycleLocked(b)
+}
+
+// recycleLocked returns the memory of a released buffer nobody reads to
+// the pool, once its fetch has ended (a fetch still running keeps it).
+func (s *parquetSource) recycleLocked(b *prebuf) {
+	if !b.freed || b.users > 0 || b.data == nil {
+		return
+	}
+	select {
+	case <-b.ready:
+	default:
+		return // the fetch goroutine recycles it when done
+	}
+	putBuf(b.data)
+	b.data = nil
 }
 
 // release unregisters the set's buffers; ReadAt calls already waiting on
@@ -310,6 +341,10 @@ func (set *prebufSet) release() {
 		s := set.s
 		s.bmu.Lock()
 		s.held = slices.DeleteFunc(s.held, func(b *prebuf) bool { return slices.Contains(set.bufs, b) })
+		for _, b := range set.bufs {
+			b.freed = true
+			s.recycleLocked(b)
+		}
 		s.wins = slices.DeleteFunc(s.wins, func(w *rangeWin) bool { return slices.Contains(set.wins, w) })
 		s.bytes -= set.size
 		s.bmu.Unlock()
@@ -553,4 +588,37 @@ func (a *aheadSets) releaseAll() {
 	for _, s := range sets {
 		s.set.release()
 	}
+}
+
+// Prebuffer memory is recycled through pools of power-of-two capacities
+// (from 64 KiB), so that fetching ahead does not allocate and clear fresh
+// memory for every row group.
+const (
+	minPoolShift = 16
+	maxPoolShift = 30
+)
+
+var bufPools [maxPoolShift + 1]sync.Pool
+
+// getBuf returns a buffer of length n, its contents undefined.
+func getBuf(n int64) []byte {
+	shift := max(bits.Len64(uint64(n-1)), minPoolShift)
+	if n <= 0 || shift > maxPoolShift {
+		return make([]byte, n)
+	}
+	if p, ok := bufPools[shift].Get().(*[]byte); ok {
+		return (*p)[:n]
+	}
+	return make([]byte, n, 1<<shift)
+}
+
+// putBuf gives a buffer from getBuf back.
+func putBuf(b []byte) {
+	c := cap(b)
+	shift := bits.Len64(uint64(c - 1))
+	if c == 0 || c != 1<<shift || shift < minPoolShift || shift > maxPoolShift {
+		return
+	}
+	b = b[:0]
+	bufPools[shift].Put(&b)
 }
