@@ -85,6 +85,38 @@ func OpenParquet(fsys afero.Fs, path string, opts ...ReadOption) (*ParquetReader
 	return openParquetReader(fsys, path, cfg)
 }
 
+// ParquetFooter is the parsed footer of a Parquet file, taken from an open
+// reader (ParquetReader.Footer) to open the same file again without
+// reading its footer: over a network, without a request. It is immutable
+// and may be shared.
+type ParquetFooter struct {
+	md   *metadata.FileMetaData
+	size int64 // of the file it was read from
+}
+
+// Size returns the encoded size of the footer in bytes: roughly what
+// keeping it costs in memory.
+func (f *ParquetFooter) Size() int { return f.md.Size() }
+
+// Footer returns the file's parsed footer, for OpenParquetFooter.
+func (r *ParquetReader) Footer() *ParquetFooter {
+	return &ParquetFooter{md: r.pf.MetaData(), size: r.src.size}
+}
+
+// OpenParquetFooter opens the Parquet file at path like OpenParquet, but
+// takes its footer from footer, which must come from the same file (same
+// bytes), instead of reading it. If the file's size is not that of the
+// file footer came from, footer is ignored and the file's own is read. A
+// nil footer is the same as OpenParquet.
+func OpenParquetFooter(fsys afero.Fs, path string, footer *ParquetFooter, opts ...ReadOption) (*ParquetReader, error) {
+	cfg, err := NewReadConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Format = FormatParquet
+	return openParquetFile(fsys, path, cfg, footer)
+}
+
 func openParquet(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 	r, err := openParquetReader(fsys, path, cfg)
 	if err != nil {
@@ -93,7 +125,12 @@ func openParquet(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 	return r, nil
 }
 
-func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetReader, err error) {
+func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (*ParquetReader, error) {
+	return openParquetFile(fsys, path, cfg, nil)
+}
+
+// openParquetFile opens a reader, with a footer read before or nil.
+func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *ParquetFooter) (r *ParquetReader, err error) {
 	f, err := fsys.Open(path)
 	if err != nil {
 		return nil, err
@@ -114,10 +151,15 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 			r = nil
 		}
 	}()
-	footer := src.prebufferFooter()
-	defer footer.release()
-	if err := checkParquetMagic(src); err != nil {
-		return nil, NewPosError(path, err)
+	if footer != nil && footer.size != src.size {
+		footer = nil // another file, or it changed: read its own
+	}
+	if footer == nil {
+		tail := src.prebufferFooter()
+		defer tail.release()
+		if err := checkParquetMagic(src); err != nil {
+			return nil, NewPosError(path, err)
+		}
 	}
 	props := parquet.NewReaderProperties(cfg.Allocator)
 	props.BufferedStreamEnabled = false
@@ -140,8 +182,12 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 			return nil
 		})
 	}
-	err = open()
-	if err != nil && !errors.Is(err, ErrUnsupported) {
+	if footer != nil {
+		err = open(file.WithMetadata(footer.md))
+	} else {
+		err = open()
+	}
+	if err != nil && footer == nil && !errors.Is(err, ErrUnsupported) {
 		// arrow-go rejects some valid schemas (unknown logical types, MAP
 		// keys that are not required); retry once with a repaired footer.
 		var md *metadata.FileMetaData

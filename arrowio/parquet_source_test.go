@@ -192,3 +192,37 @@ func TestParquetSpeculativeFetch(t *testing.T) {
 		})
 	}
 }
+
+// TestOpenParquetFooter reopens a file with the footer of a first open:
+// nothing is read to open it, and the batches are the same. A footer of
+// another file (another size) is ignored.
+func TestOpenParquetFooter(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
+	defer batch.Release()
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	writeParquet(t, fsys, "/other.parquet", roundTripSchema, []arrow.RecordBatch{batch.NewSlice(0, 100)})
+	first, err := OpenParquet(fsys, "/r.parquet")
+	require.NoError(t, err)
+	footer := first.Footer()
+	want := collectBatches(t, first)
+	require.NoError(t, first.Close())
+	assert.Positive(t, footer.Size())
+
+	n := new(atomic.Int64)
+	r, err := OpenParquetFooter(countingFs{fsys, n}, "/r.parquet", footer)
+	require.NoError(t, err)
+	assert.Zero(t, n.Load(), "reads to open with a footer")
+	assert.Equal(t, want, collectBatches(t, r))
+	require.NoError(t, r.Close())
+
+	other, err := OpenParquet(fsys, "/other.parquet")
+	require.NoError(t, err)
+	otherFooter := other.Footer()
+	require.NoError(t, other.Close())
+	r, err = OpenParquetFooter(countingFs{fsys, n}, "/r.parquet", otherFooter)
+	require.NoError(t, err)
+	assert.Positive(t, n.Load(), "the file's own footer is read")
+	assert.Equal(t, want, collectBatches(t, r))
+	require.NoError(t, r.Close())
+}

@@ -36,15 +36,50 @@ func (f *FS) openRange(ctx context.Context, e *Entry, off, end int64) (io.ReadCl
 	for try := 0; ; try++ {
 		f.mu.Lock()
 		loc, cached := f.locs[e.Path]
+		if cached && time.Until(loc.expires) <= 30*time.Second {
+			cached = false
+		}
+		var resolved chan struct{} // closed when this request has resolved the location
+		if !cached {
+			if wait, ok := f.resolving[e.Path]; ok {
+				// Another read is resolving the location: wait for it,
+				// then use what it found (or resolve too if it failed).
+				f.mu.Unlock()
+				select {
+				case <-wait:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				f.mu.Lock()
+				loc, cached = f.locs[e.Path]
+				cached = cached && time.Until(loc.expires) > 30*time.Second
+			}
+			if !cached && f.resolving[e.Path] == nil {
+				if f.resolving == nil {
+					f.resolving = map[string]chan struct{}{}
+				}
+				resolved = make(chan struct{})
+				f.resolving[e.Path] = resolved
+			}
+		}
 		f.mu.Unlock()
 		target := f.c.resolveURL(f.commit, e.Path)
-		if cached && time.Until(loc.expires) > 30*time.Second {
+		if cached {
 			target = loc.u.String()
-		} else {
-			cached = false
 		}
 		resp, info, err := f.c.do(ctx, request{op: "read", path: e.Path, method: http.MethodGet,
 			url: target, header: hdr, accept: accept})
+		if !cached && err == nil && info.final != nil && info.final.String() != target {
+			f.mu.Lock()
+			f.locs[e.Path] = cachedLoc{u: info.final, expires: locationExpiry(info.final, info.foreign, time.Now())}
+			f.mu.Unlock()
+		}
+		if resolved != nil {
+			f.mu.Lock()
+			delete(f.resolving, e.Path)
+			f.mu.Unlock()
+			close(resolved)
+		}
 		if err != nil {
 			var he *Error
 			if cached && try == 0 && errors.As(err, &he) && (he.Status == 403 || he.Status == 401 || he.Status == 404 || he.Status == 410) {
@@ -54,11 +89,6 @@ func (f *FS) openRange(ctx context.Context, e *Entry, off, end int64) (io.ReadCl
 				continue // the signed URL expired or was revoked: resolve again
 			}
 			return nil, err
-		}
-		if !cached && info.final != nil && info.final.String() != target {
-			f.mu.Lock()
-			f.locs[e.Path] = cachedLoc{u: info.final, expires: locationExpiry(info.final, info.foreign, time.Now())}
-			f.mu.Unlock()
 		}
 		return f.rangeBody(e, resp, off, end)
 	}

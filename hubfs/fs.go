@@ -45,6 +45,10 @@ type FS struct {
 	dirs    map[string][]*Entry // listed directories
 	full    bool                // entries holds the whole tree
 	locs    map[string]cachedLoc
+	// resolving holds, per path, a channel closed when the request that
+	// is resolving the path's location ends, so that concurrent first
+	// reads of a file resolve it once.
+	resolving map[string]chan struct{}
 }
 
 var (

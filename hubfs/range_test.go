@@ -1,10 +1,13 @@
 package hubfs
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
+	"sync"
 	"testing"
 
 	"github.com/quiverdata/quiver/hubfs/hubtest"
@@ -86,5 +89,51 @@ func TestOpenRange(t *testing.T) {
 	}
 	if _, err := ro.OpenRange(0, 10); !errors.Is(err, fs.ErrClosed) {
 		t.Errorf("OpenRange after Close: %v, want fs.ErrClosed", err)
+	}
+}
+
+// TestConcurrentFirstReadsResolveOnce reads one file from several
+// goroutines at once before its location is known: one request goes
+// through /resolve/, the others wait for its answer.
+func TestConcurrentFirstReadsResolveOnce(t *testing.T) {
+	testEnv(t)
+	srv := hubtest.New()
+	defer srv.Close()
+	files, _ := sampleRepo(srv, "org/sample")
+	data := files["data/big.bin"]
+	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file, err := f.Open("data/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	srv.ResetStats()
+	const readers = 6
+	var wg sync.WaitGroup
+	errs := make([]error, readers)
+	for i := range readers {
+		wg.Go(func() {
+			off := int64(i) * 40_000
+			buf := make([]byte, 1000)
+			if _, err := file.ReadAt(buf, off); err != nil {
+				errs[i] = err
+				return
+			}
+			if !bytes.Equal(buf, data[off:off+1000]) {
+				errs[i] = fmt.Errorf("read at %d: wrong bytes", off)
+			}
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := srv.Stats(); st.Resolves != 1 || st.CDNRequests != readers {
+		t.Fatalf("%d resolves and %d CDN requests, want 1 and %d", st.Resolves, st.CDNRequests, readers)
 	}
 }
