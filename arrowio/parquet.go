@@ -403,16 +403,13 @@ func (r *ParquetReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch
 			yield(nil, NewPosError(r.path, errors.New("arrowio: reader is closed")))
 			return
 		}
-		r.readGroups(ctx, r.rowGroups, false, yield)
+		r.readGroups(ctx, r.rowGroups, yield)
 	}
 }
 
 // readGroups yields the batches of groups in order. On remote files it
-// fetches the next group's column chunks while the current one decodes;
-// with speculate set, it also fetches the group after the last one when
-// the reads so far went through the file in order (as a stream reading its
-// row groups one call at a time does).
-func (r *ParquetReader) readGroups(ctx context.Context, groups []int, speculate bool, yield func(arrow.RecordBatch, error) bool) {
+// fetches the next group's column chunks while the current one decodes.
+func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func(arrow.RecordBatch, error) bool) {
 	pending := -1 // group fetched ahead for this call, not read yet
 	defer func() {
 		if pending >= 0 {
@@ -426,7 +423,7 @@ func (r *ParquetReader) readGroups(ctx context.Context, groups []int, speculate 
 			next = groups[k+1]
 			pending = next
 		}
-		if !r.readRowGroup(ctx, g, next, speculate && next < 0, yield) {
+		if !r.readRowGroup(ctx, g, next, yield) {
 			return
 		}
 	}
@@ -435,9 +432,8 @@ func (r *ParquetReader) readGroups(ctx context.Context, groups []int, speculate 
 // readRowGroup yields the batches of row group g; it returns false when
 // iteration must stop. It uses g's column chunks if they were fetched
 // ahead (else fetches them now) and, once g's column readers hold their
-// chunks, starts fetching those of group next (-1: none; with speculate,
-// g+1 when reads have been sequential) while g decodes.
-func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, speculate bool, yield func(arrow.RecordBatch, error) bool) bool {
+// chunks, starts fetching those of group next (-1: none) while g decodes.
+func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield func(arrow.RecordBatch, error) bool) bool {
 	r.ahead.begin(g)
 	began := true
 	defer func() {
@@ -497,11 +493,8 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, speculate
 	cur.release()
 	r.ahead.end(g)
 	began = false
-	if next < 0 && speculate && g+1 < r.pf.NumRowGroups() && r.ahead.sequential(g) {
-		next = g + 1
-	}
-	if next >= 0 && !r.ahead.has(next) {
-		r.ahead.put(next, r.src.prebuffer(r.groupRanges(next)))
+	if next >= 0 {
+		r.prefetch(next)
 	}
 	batch := int64(r.cfg.BatchSize)
 	if batch <= 0 {

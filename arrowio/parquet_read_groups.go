@@ -35,6 +35,22 @@ func (r *ParquetReader) ReadRowGroups(ctx context.Context, groups []int) iter.Se
 				return
 			}
 		}
-		r.readGroups(ctx, groups, true, yield)
+		r.readGroups(ctx, groups, yield)
 	}
+}
+
+// Prefetch starts fetching the column chunks of row group g into memory,
+// in the background, so that a later ReadRowGroups of g decodes without
+// waiting for them; a caller that knows which group it reads next (a
+// stream's next shard) calls it while reading the current one. It does
+// nothing on files on the local disk or in memory, when g is out of
+// range, already fetched or being read, or when the chunks do not fit in
+// ReadConfig.PrebufferBytes with what is already held. At most four
+// groups are held ahead (the oldest is dropped); Close drops them. It is safe for concurrent use with
+// ReadRowGroups.
+func (r *ParquetReader) Prefetch(g int) {
+	if r.f == nil || g < 0 || g >= r.pf.NumRowGroups() {
+		return
+	}
+	r.prefetch(g)
 }

@@ -477,22 +477,16 @@ func (r *ParquetReader) groupRanges(g int) []byteRange {
 	return coalesceRanges(ranges, prebufferHole, r.src.limit)
 }
 
-const (
-	// maxAhead is how many row groups a reader keeps fetched ahead of
-	// their read; beyond it the oldest is dropped.
-	maxAhead = 2
-	// recentGroups is how many of the last row groups read a reader
-	// remembers to tell sequential reads: a stream reads a shard and the
-	// next at once, so their calls may start in either order.
-	recentGroups = 4
-)
+// maxAhead is how many row groups a reader keeps fetched ahead of their
+// read; beyond it the oldest is dropped. (PrebufferBytes bounds their
+// bytes.)
+const maxAhead = 4
 
 // aheadSets holds the row groups of one reader fetched ahead of their
-// read, and which groups were read lately. It is safe for concurrent use.
+// read, and which groups are being read. It is safe for concurrent use.
 type aheadSets struct {
 	mu      sync.Mutex
 	sets    []aheadSet  // oldest first
-	recent  []int       // groups whose read began lately, oldest first
 	reading map[int]int // groups whose chunks are being read, with a count
 }
 
@@ -506,22 +500,10 @@ type aheadSet struct {
 func (a *aheadSets) begin(g int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.recent = append(a.recent, g)
-	if len(a.recent) > recentGroups {
-		a.recent = slices.Delete(a.recent, 0, len(a.recent)-recentGroups)
-	}
 	if a.reading == nil {
 		a.reading = map[int]int{}
 	}
 	a.reading[g]++
-}
-
-// sequential reports whether the read of group g continues a sequential
-// read: g is 0, or the read of g-1 began lately.
-func (a *aheadSets) sequential(g int) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return g == 0 || slices.Contains(a.recent, g-1)
 }
 
 // end records that the column readers of g hold their chunks.
@@ -546,13 +528,11 @@ func (a *aheadSets) take(g int) *prebufSet {
 	return nil
 }
 
-// has reports whether group g is fetched ahead or being read, or was read
-// lately (so fetching it again would likely be wasted).
+// has reports whether group g is fetched ahead or being read.
 func (a *aheadSets) has(g int) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	return a.reading[g] > 0 || slices.Contains(a.recent, g) ||
-		slices.ContainsFunc(a.sets, func(s aheadSet) bool { return s.g == g })
+	return a.reading[g] > 0 || slices.ContainsFunc(a.sets, func(s aheadSet) bool { return s.g == g })
 }
 
 // put keeps set as group g's, dropping the oldest beyond maxAhead. A nil
@@ -564,7 +544,7 @@ func (a *aheadSets) put(g int, set *prebufSet) {
 	}
 	a.mu.Lock()
 	var drop []aheadSet
-	if a.reading[g] > 0 || slices.Contains(a.recent, g) {
+	if a.reading[g] > 0 {
 		drop = append(drop, aheadSet{g, set})
 	} else {
 		a.sets = append(a.sets, aheadSet{g, set})
@@ -621,4 +601,13 @@ func putBuf(b []byte) {
 	}
 	b = b[:0]
 	bufPools[shift].Put(&b)
+}
+
+// prefetch fetches group g into memory ahead of its read, unless it is
+// fetched or being read already.
+func (r *ParquetReader) prefetch(g int) {
+	if !r.src.remote || r.ahead.has(g) {
+		return
+	}
+	r.ahead.put(g, r.src.prebuffer(r.groupRanges(g)))
 }

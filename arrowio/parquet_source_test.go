@@ -2,6 +2,7 @@ package arrowio
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync/atomic"
 	"testing"
@@ -147,50 +148,63 @@ func TestParquetReadAheadStop(t *testing.T) {
 	require.NoError(t, r.Close())
 }
 
-// TestParquetSpeculativeFetch reads row groups one call at a time, as a
-// stream does: in file order, each call also fetches the next group, which
-// the next call then reads from memory; out of order, nothing is fetched
-// for nothing beyond one group.
-func TestParquetSpeculativeFetch(t *testing.T) {
+// TestParquetPrefetch fetches row groups ahead with Prefetch and checks
+// that their reads then come from memory, that nothing is fetched twice
+// (a group fetched or being read), and that Close drops what was fetched.
+func TestParquetPrefetch(t *testing.T) {
 	fsys := afero.NewMemMapFs()
 	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
 	defer batch.Release()
 	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
-	cases := []struct {
-		name   string
-		order  []int
-		after  []int64 // reads after each call
-		stream bool
-	}{
-		// group 0's call fetches 0 and 1; 1's fetches 2; 2's fetches 3.
-		{"in order", []int{0, 1, 2, 3}, []int64{2, 3, 4, 4}, false},
-		{"in order, streamed", []int{0, 1, 2, 3}, []int64{2, 3, 4, 4}, true},
-		// 3 and 1 are not sequential: no fetch ahead; 0 fetches 1.
-		{"shuffled", []int{3, 1, 0, 2}, []int64{1, 2, 3, 4}, false},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, stream := range []bool{false, true} {
+		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
 			n := new(atomic.Int64)
 			var fs afero.Fs = countingFs{fsys, n}
-			if tc.stream {
+			if stream {
 				fs = streamingFs{countingFs{fsys, n}}
 			}
 			r, err := OpenParquet(fs, "/r.parquet", WithColumns("id"))
 			require.NoError(t, err)
 			defer r.Close()
 			opened := n.Load()
-			for k, g := range tc.order {
+			reads := func() int64 {
+				r.src.fetch.Wait() // fetches ahead run on their own goroutines
+				return n.Load() - opened
+			}
+			r.Prefetch(1)
+			r.Prefetch(1) // already fetched
+			r.Prefetch(2)
+			r.Prefetch(-1) // out of range
+			r.Prefetch(4)
+			assert.EqualValues(t, 2, reads())
+			for k, g := range []int{1, 2, 0} {
 				ids, err := groupIDs(t, r, []int{g})
 				require.NoError(t, err)
 				require.Len(t, ids, 2000)
 				assert.EqualValues(t, 2000*g, ids[0])
-				r.src.fetch.Wait() // fetches ahead run on their own goroutines
-				assert.Equal(t, tc.after[k], n.Load()-opened, "reads after group %d (call %d)", g, k)
+				assert.EqualValues(t, []int64{2, 2, 3}[k], reads(), "after reading group %d", g)
 			}
+			r.Prefetch(3)
 			require.NoError(t, r.Close())
 			assert.Zero(t, r.src.bytes, "Close drops what was fetched ahead")
+			r.Prefetch(3) // closed: nothing
 		})
 	}
+}
+
+// TestParquetPrefetchLocal checks that Prefetch does nothing on a local
+// file.
+func TestParquetPrefetchLocal(t *testing.T) {
+	fsys := afero.NewMemMapFs()
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 4000)
+	defer batch.Release()
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	r, err := OpenParquet(fsys, "/r.parquet")
+	require.NoError(t, err)
+	defer r.Close()
+	r.Prefetch(1)
+	assert.False(t, r.ahead.has(1))
+	assert.Zero(t, r.src.bytes)
 }
 
 // TestOpenParquetFooter reopens a file with the footer of a first open:
