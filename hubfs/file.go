@@ -88,6 +88,9 @@ func (f *FS) openRange(ctx context.Context, e *Entry, off, end int64) (io.ReadCl
 				f.mu.Unlock()
 				continue // the signed URL expired or was revoked: resolve again
 			}
+			if !cached && errors.As(err, &he) && he.Status == 404 && he.Code == "EntryNotFound" && f.cache != nil {
+				_ = f.cache.markMissing(f.commit, e.Path) // absent at this commit
+			}
 			return nil, err
 		}
 		return f.rangeBody(e, resp, off, end)
