@@ -385,8 +385,9 @@ func (r *ParquetReader) Close() error {
 	if r.f == nil {
 		return nil
 	}
-	r.ahead.releaseAll()
-	err := r.src.close()
+	err := r.src.close() // waits for groups being prepared
+	r.ahead.releaseAll(r.src)
+	r.src.discards.Wait()
 	r.f = nil
 	return err
 }
@@ -413,7 +414,7 @@ func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func
 	pending := -1 // group fetched ahead for this call, not read yet
 	defer func() {
 		if pending >= 0 {
-			r.ahead.take(pending).release()
+			r.ahead.take(pending).discard(r.src)
 		}
 	}()
 	for k, g := range groups {
@@ -434,18 +435,6 @@ func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func
 // ahead (else fetches them now) and, once g's column readers hold their
 // chunks, starts fetching those of group next (-1: none) while g decodes.
 func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield func(arrow.RecordBatch, error) bool) bool {
-	r.ahead.begin(g)
-	began := true
-	defer func() {
-		if began {
-			r.ahead.end(g)
-		}
-	}()
-	cur := r.ahead.take(g)
-	if cur == nil {
-		cur = r.src.stream(r.groupRanges(g))
-	}
-	defer cur.release()
 	fail := func(col string, err error) bool {
 		var pe *PosError
 		if !errors.As(err, &pe) {
@@ -455,44 +444,28 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield fun
 		return false
 	}
 	nrows := r.pf.MetaData().RowGroup(g).NumRows()
-	readers := make([]columnSource, len(r.fields))
-	defer func() {
-		for _, cr := range readers {
-			if cr != nil {
-				cr.release()
-			}
-		}
-	}()
-	for _, i := range r.order {
-		fi := r.fields[i]
-		err := protect(func() error {
-			if r.int96[i] >= 0 {
-				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
-				if err != nil {
-					return err
-				}
-				readers[i] = src
-				return nil
-			}
-			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
-			if err != nil {
-				return classifyParquetErr(err)
-			}
-			if cr == nil {
-				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
-			}
-			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
-			return nil
-		})
+	r.ahead.begin(g)
+	var readers []columnSource
+	if pg := r.ahead.take(g); pg != nil {
+		readers = pg.use(r.src) // nil if its preparation failed: try again
+	}
+	if readers == nil {
+		var bad int
+		var err error
+		readers, bad, err = r.openColumns(ctx, g)
 		if err != nil {
-			return fail(r.schema.Field(i).Name, err)
+			r.ahead.end(g)
+			return fail(r.schema.Field(bad).Name, err)
 		}
 	}
-	// The column readers copied their chunks: free the buffers, and fetch
-	// the next group's while this one decodes.
-	cur.release()
+	defer func() {
+		for _, cr := range readers {
+			cr.release()
+		}
+	}()
+	// The column readers hold their chunks: fetch the next group's while
+	// this one decodes.
 	r.ahead.end(g)
-	began = false
 	if next >= 0 {
 		r.prefetch(next)
 	}
@@ -531,6 +504,47 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield fun
 		}
 	}
 	return true
+}
+
+// openColumns makes the column readers of row group g, which read their
+// column chunks (from memory or a streamed response when the group was
+// registered so, see parquetSource). On failure it returns the output
+// column that failed.
+func (r *ParquetReader) openColumns(ctx context.Context, g int) ([]columnSource, int, error) {
+	cur := r.src.stream(r.groupRanges(g))
+	defer cur.release()
+	readers := make([]columnSource, len(r.fields))
+	for _, i := range r.order {
+		fi := r.fields[i]
+		err := protect(func() error {
+			if r.int96[i] >= 0 {
+				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
+				if err != nil {
+					return err
+				}
+				readers[i] = src
+				return nil
+			}
+			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
+			if err != nil {
+				return classifyParquetErr(err)
+			}
+			if cr == nil {
+				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
+			}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
+			return nil
+		})
+		if err != nil {
+			for _, cr := range readers {
+				if cr != nil {
+					cr.release()
+				}
+			}
+			return nil, i, err
+		}
+	}
+	return readers, -1, nil
 }
 
 // readColumns reads the next n rows of every reader into cols, in parallel

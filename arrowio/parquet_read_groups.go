@@ -39,15 +39,17 @@ func (r *ParquetReader) ReadRowGroups(ctx context.Context, groups []int) iter.Se
 	}
 }
 
-// Prefetch starts fetching the column chunks of row group g into memory,
-// in the background, so that a later ReadRowGroups of g decodes without
-// waiting for them; a caller that knows which group it reads next (a
-// stream's next shard) calls it while reading the current one. It does
-// nothing on files on the local disk or in memory, when g is out of
-// range, already fetched or being read, or when the chunks do not fit in
-// ReadConfig.PrebufferBytes with what is already held. At most four
-// groups are held ahead (the oldest is dropped); Close drops them. It is safe for concurrent use with
-// ReadRowGroups.
+// Prefetch prepares row group g of a remote file in the background: its
+// column chunks are fetched (with one streamed request where the file
+// allows, else into memory) into new column readers, so that a later
+// ReadRowGroups of g starts decoding at once. A caller that knows which
+// group it reads next (a stream's next shard) calls it while reading the
+// current one. It does nothing on files on the local disk or in memory,
+// when g is out of range, already prepared or being read, or when the
+// chunks do not fit in ReadConfig.PrebufferBytes with what is already
+// held. At most four groups are held prepared (the oldest is dropped);
+// Close drops them. Prefetch is safe for concurrent use with
+// ReadRowGroups; like it, it must not run concurrently with Close.
 func (r *ParquetReader) Prefetch(g int) {
 	if r.f == nil || g < 0 || g >= r.pf.NumRowGroups() {
 		return

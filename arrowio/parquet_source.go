@@ -1,6 +1,7 @@
 package arrowio
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -51,11 +52,12 @@ type parquetSource struct {
 
 	opener rangeOpener // f, when it can stream a range; nil otherwise
 
-	bmu   sync.Mutex
-	held  []*prebuf   // buffers ReadAt consults, by registration order
-	wins  []*rangeWin // streamed ranges ReadAt consults
-	bytes int64       // bytes of held
-	fetch sync.WaitGroup
+	bmu      sync.Mutex
+	held     []*prebuf      // buffers ReadAt consults, by registration order
+	wins     []*rangeWin    // streamed ranges ReadAt consults
+	bytes    int64          // bytes of held buffers and prepared groups
+	fetch    sync.WaitGroup // fetches and group preparations running
+	discards sync.WaitGroup // prepared groups waiting to be dropped
 }
 
 // rangeOpener is implemented by remote files (hubfs) that can stream a
@@ -477,12 +479,81 @@ func (r *ParquetReader) groupRanges(g int) []byteRange {
 	return coalesceRanges(ranges, prebufferHole, r.src.limit)
 }
 
-// maxAhead is how many row groups a reader keeps fetched ahead of their
+// maxAhead is how many row groups a reader keeps prepared ahead of their
 // read; beyond it the oldest is dropped. (PrebufferBytes bounds their
 // bytes.)
 const maxAhead = 4
 
-// aheadSets holds the row groups of one reader fetched ahead of their
+// preparedGroup is a row group whose column readers were made ahead of its
+// read, on their own goroutine: they hold the group's column chunks,
+// fetched straight into them.
+type preparedGroup struct {
+	done    chan struct{} // closed when preparation ended
+	readers []columnSource
+	err     error
+	bytes   int64 // reserved in the source's budget
+	once    sync.Once
+}
+
+// use waits for the preparation and returns the readers, nil if it
+// failed; the caller releases them.
+func (p *preparedGroup) use(s *parquetSource) []columnSource {
+	<-p.done
+	var out []columnSource
+	p.once.Do(func() {
+		s.unreserve(p.bytes)
+		if p.err == nil {
+			out = p.readers
+		}
+		p.readers = nil
+	})
+	return out
+}
+
+// discard releases the readers once the preparation has ended (in the
+// background if it has not). It is safe on nil.
+func (p *preparedGroup) discard(s *parquetSource) {
+	if p == nil {
+		return
+	}
+	free := func() {
+		p.once.Do(func() {
+			s.unreserve(p.bytes)
+			for _, cr := range p.readers {
+				cr.release()
+			}
+			p.readers = nil
+		})
+	}
+	select {
+	case <-p.done:
+		free()
+	default:
+		s.discards.Go(func() {
+			<-p.done
+			free()
+		})
+	}
+}
+
+// reserve takes n bytes of the prebuffer budget, if they fit.
+func (s *parquetSource) reserve(n int64) bool {
+	s.bmu.Lock()
+	defer s.bmu.Unlock()
+	if s.limit <= 0 || s.bytes+n > s.limit {
+		return false
+	}
+	s.bytes += n
+	return true
+}
+
+func (s *parquetSource) unreserve(n int64) {
+	s.bmu.Lock()
+	s.bytes -= n
+	s.bmu.Unlock()
+}
+
+// aheadSets holds the row groups of one reader prepared ahead of their
 // read, and which groups are being read. It is safe for concurrent use.
 type aheadSets struct {
 	mu      sync.Mutex
@@ -491,12 +562,12 @@ type aheadSets struct {
 }
 
 type aheadSet struct {
-	g   int
-	set *prebufSet
+	g  int
+	pg *preparedGroup
 }
 
 // begin records that the read of group g starts. Until end(g), g counts
-// as fetched (see has and put).
+// as prepared (see has and put).
 func (a *aheadSets) begin(g int) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -515,64 +586,87 @@ func (a *aheadSets) end(g int) {
 	}
 }
 
-// take removes and returns the set of group g, or nil.
-func (a *aheadSets) take(g int) *prebufSet {
+// take removes and returns the prepared group g, or nil.
+func (a *aheadSets) take(g int) *preparedGroup {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	for i, s := range a.sets {
 		if s.g == g {
 			a.sets = slices.Delete(a.sets, i, i+1)
-			return s.set
+			return s.pg
 		}
 	}
 	return nil
 }
 
-// has reports whether group g is fetched ahead or being read.
+// has reports whether group g is prepared ahead or being read.
 func (a *aheadSets) has(g int) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.reading[g] > 0 || slices.ContainsFunc(a.sets, func(s aheadSet) bool { return s.g == g })
 }
 
-// put keeps set as group g's, dropping the oldest beyond maxAhead. A nil
-// set (nothing was fetched) is ignored; a set for a group whose read began
-// meanwhile is dropped.
-func (a *aheadSets) put(g int, set *prebufSet) {
-	if set == nil {
-		return
-	}
+// put keeps pg as group g's, dropping the oldest beyond maxAhead; a group
+// whose read began meanwhile is dropped.
+func (a *aheadSets) put(g int, pg *preparedGroup, s *parquetSource) {
 	a.mu.Lock()
 	var drop []aheadSet
 	if a.reading[g] > 0 {
-		drop = append(drop, aheadSet{g, set})
+		drop = append(drop, aheadSet{g, pg})
 	} else {
-		a.sets = append(a.sets, aheadSet{g, set})
+		a.sets = append(a.sets, aheadSet{g, pg})
 	}
 	if n := len(a.sets) - maxAhead; n > 0 {
 		drop = append(drop, a.sets[:n]...)
 		a.sets = slices.Delete(a.sets, 0, n)
 	}
 	a.mu.Unlock()
-	for _, s := range drop {
-		s.set.release()
+	for _, d := range drop {
+		d.pg.discard(s)
 	}
 }
 
-// releaseAll drops every set.
-func (a *aheadSets) releaseAll() {
+// releaseAll drops every prepared group.
+func (a *aheadSets) releaseAll(s *parquetSource) {
 	a.mu.Lock()
 	sets := a.sets
 	a.sets = nil
 	a.mu.Unlock()
-	for _, s := range sets {
-		s.set.release()
+	for _, d := range sets {
+		d.pg.discard(s)
 	}
 }
 
+// prefetch prepares group g ahead of its read on its own goroutine: its
+// column chunks are fetched (streamed) straight into new column readers,
+// which its read then takes. Nothing happens on local files, when g is
+// prepared or being read already, or when its chunks do not fit in the
+// prebuffer budget.
+func (r *ParquetReader) prefetch(g int) {
+	if !r.src.remote || r.ahead.has(g) {
+		return
+	}
+	ranges := r.groupRanges(g)
+	var total int64
+	for _, rg := range ranges {
+		total += rg.n
+	}
+	if total == 0 || !r.src.reserve(total) {
+		return
+	}
+	pg := &preparedGroup{done: make(chan struct{}), bytes: total}
+	r.src.fetch.Go(func() {
+		defer close(pg.done)
+		var bad int
+		pg.readers, bad, pg.err = r.openColumns(context.Background(), g)
+		_ = bad
+	})
+	r.ahead.put(g, pg, r.src)
+}
+
 // Prebuffer memory is recycled through pools of power-of-two capacities
-// (from 64 KiB), so that fetching ahead does not allocate and clear fresh
-// memory for every row group.
+// (from 64 KiB), so that reading footers ahead does not allocate and clear
+// fresh memory for every file.
 const (
 	minPoolShift = 16
 	maxPoolShift = 30
@@ -601,13 +695,4 @@ func putBuf(b []byte) {
 	}
 	b = b[:0]
 	bufPools[shift].Put(&b)
-}
-
-// prefetch fetches group g into memory ahead of its read, unless it is
-// fetched or being read already.
-func (r *ParquetReader) prefetch(g int) {
-	if !r.src.remote || r.ahead.has(g) {
-		return
-	}
-	r.ahead.put(g, r.src.prebuffer(r.groupRanges(g)))
 }

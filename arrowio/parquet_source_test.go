@@ -144,8 +144,8 @@ func TestParquetReadAheadStop(t *testing.T) {
 		require.EqualValues(t, 2000, b.NumRows())
 		break
 	}
-	assert.Zero(t, r.src.bytes, "no buffer is held once iteration stopped")
 	require.NoError(t, r.Close())
+	assert.Zero(t, r.src.bytes, "no buffer is held once iteration stopped")
 }
 
 // TestParquetPrefetch fetches row groups ahead with Prefetch and checks
