@@ -30,11 +30,17 @@ const parquetMaxPageSize = 2 << 30
 // statistics, codecs, key-value metadata, created_by) without reading any
 // data page.
 //
-// All reads go through the afero.File's ReadAt, one ReadAt per column chunk
-// (arrow-go's BufferedStreamEnabled stays false), so remote filesystems
-// (hubfs) are served with few range requests; on files not backed by an
-// *os.File (see FileUnwrapper) the ReadAt calls are serialised, because afero's in-memory file
-// is not safe for concurrent ReadAt.
+// Local files (an *os.File, or afero's in-memory file, found through
+// FileUnwrapper) are read with one ReadAt per column chunk (arrow-go's
+// BufferedStreamEnabled stays false); ReadAt calls on afero's in-memory,
+// union and regexp files are serialised, as they are not safe for
+// concurrent use. Any other file is remote (hubfs): opening it fetches its
+// magic bytes and 64 KiB tail in two parallel reads, and each row group's
+// selected column chunks are fetched with one read (neighbours up to 1 MiB
+// apart merged), streamed straight into the column readers when the file
+// has an OpenRange(off, n int64) (io.ReadCloser, error) method, as hubfs
+// files do; the next row group is prepared while one decodes (see
+// Prefetch), within ReadConfig.PrebufferBytes.
 //
 // Batches never span row groups. Top-level columns are decoded in parallel
 // on up to ReadConfig.Workers goroutines (default GOMAXPROCS); panics inside

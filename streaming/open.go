@@ -23,7 +23,9 @@ const openWorkers = 8
 // (default the OS filesystem); it may be a glob or a directory (see
 // hubfs.Resolve), and its files are taken sorted. Hub files are read with
 // HTTP range requests through hubfs (WithHubOptions configures it:
-// endpoint, token, retries, memory cache).
+// endpoint, token, retries, memory cache): their Parquet footers are read
+// once, here, and when shards are read in order the row groups of the
+// next two shards are fetched while the current ones decode.
 //
 // Every Parquet row group and every Arrow IPC file batch is a shard; other
 // files are one shard each. Open reads only footers, except for formats
