@@ -3,6 +3,8 @@ package arrowio
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -179,6 +181,9 @@ func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *Parquet
 			}
 			if pf.MetaData().IsSetEncryptionAlgorithm() {
 				return fmt.Errorf("%w: encrypted Parquet is unsupported", ErrUnsupported)
+			}
+			if err := checkArrowSchemaFraming(pf.MetaData()); err != nil {
+				return err
 			}
 			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.BatchSize)}, cfg.Allocator)
 			if err != nil {
@@ -517,6 +522,13 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield fun
 // registered so, see parquetSource). On failure it returns the output
 // column that failed.
 func (r *ParquetReader) openColumns(ctx context.Context, g int) ([]columnSource, int, error) {
+	bad := 0
+	if err := protect(func() (err error) {
+		bad, err = r.checkChunks(g)
+		return err
+	}); err != nil {
+		return nil, max(bad, 0), err
+	}
 	cur := r.src.stream(r.groupRanges(g))
 	defer cur.release()
 	readers := make([]columnSource, len(r.fields))
@@ -551,6 +563,40 @@ func (r *ParquetReader) openColumns(ctx context.Context, g int) ([]columnSource,
 		}
 	}
 	return readers, -1, nil
+}
+
+// checkChunks checks that the column chunks of row group g that the
+// reader needs lie within the file, before arrow-go reads them: it
+// allocates a chunk's recorded length unchecked, on goroutines of its own
+// for nested columns, where a negative length is a panic no recover can
+// catch. On failure it returns the output column concerned.
+func (r *ParquetReader) checkChunks(g int) (int, error) {
+	rg := r.pf.MetaData().RowGroup(g)
+	for i := range r.fields {
+		cols := []int{r.int96[i]}
+		if r.int96[i] < 0 {
+			cols = cols[:0]
+			for col := range r.leaves[i] {
+				cols = append(cols, col)
+			}
+		}
+		for _, col := range cols {
+			cc, err := rg.ColumnChunk(col)
+			if err != nil {
+				return i, fmt.Errorf("%w: column chunk %d: %v", ErrCorrupt, col, err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && start > cc.DictionaryPageOffset() {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if start < 0 || n < 0 || start > r.src.size || n > r.src.size-start {
+				return i, fmt.Errorf("%w: column chunk at offset %d, %d bytes long, does not fit in the %d-byte file",
+					ErrCorrupt, start, n, r.src.size)
+			}
+		}
+	}
+	return -1, nil
 }
 
 // readColumns reads the next n rows of every reader into cols, in parallel
@@ -654,4 +700,92 @@ func checkParquetMagic(src *parquetSource) error {
 		return fmt.Errorf("%w: not a Parquet file (bad magic bytes)", ErrCorrupt)
 	}
 	return nil
+}
+
+// checkArrowSchemaFraming checks the framing of the IPC message in the
+// footer's ARROW:schema entry before pqarrow decodes it: arrow-go
+// allocates the length the message claims unchecked, and a damaged length
+// makes it ask for gigabytes (an out-of-memory crash, not a panic).
+func checkArrowSchemaFraming(md *metadata.FileMetaData) error {
+	kv := md.KeyValueMetadata()
+	if kv == nil {
+		return nil
+	}
+	enc := kv.FindValue("ARROW:schema")
+	if enc == nil {
+		return nil
+	}
+	var data []byte
+	var err error
+	if len(*enc)%4 == 0 {
+		data, err = base64.StdEncoding.DecodeString(*enc)
+	}
+	if len(data) == 0 || err != nil {
+		data, err = base64.RawStdEncoding.DecodeString(*enc)
+	}
+	if err != nil {
+		return nil // pqarrow reports it
+	}
+	if len(data) >= 4 && binary.LittleEndian.Uint32(data) == 0xFFFFFFFF {
+		data = data[4:] // continuation marker
+	}
+	if len(data) < 4 {
+		return nil
+	}
+	n := int32(binary.LittleEndian.Uint32(data))
+	if n < 0 || int64(n) > int64(len(data)-4) {
+		return fmt.Errorf("%w: the ARROW:schema footer entry claims a %d-byte message in %d bytes", ErrCorrupt, n, len(data)-4)
+	}
+	body, ok := messageBodyLength(data[4 : 4+n])
+	if !ok || body < 0 || body > int64(len(data)-4-int(n)) {
+		return fmt.Errorf("%w: the ARROW:schema footer entry has a damaged message header", ErrCorrupt)
+	}
+	return nil
+}
+
+// messageBodyLength reads field 3 (bodyLength, int64) of the Arrow IPC
+// Message flatbuffer in meta, checking every offset; absent is 0. ok is
+// false when the buffer is malformed.
+func messageBodyLength(meta []byte) (int64, bool) {
+	u32 := func(at int) (int, bool) {
+		if at < 0 || at+4 > len(meta) {
+			return 0, false
+		}
+		return int(binary.LittleEndian.Uint32(meta[at:])), true
+	}
+	u16 := func(at int) (int, bool) {
+		if at < 0 || at+2 > len(meta) {
+			return 0, false
+		}
+		return int(binary.LittleEndian.Uint16(meta[at:])), true
+	}
+	root, ok := u32(0)
+	if !ok {
+		return 0, false
+	}
+	soff, ok := u32(root)
+	if !ok {
+		return 0, false
+	}
+	vt := root - int(int32(uint32(soff)))
+	vtLen, ok := u16(vt)
+	if !ok {
+		return 0, false
+	}
+	const slot = 4 + 2*3 // vtable entry of field 3
+	if vtLen < slot+2 {
+		return 0, true
+	}
+	off, ok := u16(vt + slot)
+	if !ok {
+		return 0, false
+	}
+	if off == 0 {
+		return 0, true
+	}
+	at := root + off
+	if at < 0 || at+8 > len(meta) {
+		return 0, false
+	}
+	return int64(binary.LittleEndian.Uint64(meta[at:])), true
 }

@@ -67,12 +67,16 @@ func FuzzParquetOpen(f *testing.F) {
 		if err := afero.WriteFile(fsys, "/f.parquet", data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		// Read from memory, then as a remote file (prebuffered): same
-		// outcome.
+		// Read from memory, then as a remote file (prebuffered), then as
+		// one that streams ranges: same outcome.
 		rows, failed := fuzzReadParquet(t, fsys)
 		rrows, rfailed := fuzzReadParquet(t, countingFs{fsys, new(atomic.Int64)})
 		if rows != rrows || failed != rfailed {
 			t.Fatalf("in memory: %d rows, failed %v; remote: %d rows, failed %v", rows, failed, rrows, rfailed)
+		}
+		srows, sfailed := fuzzReadParquet(t, streamingFs{countingFs{fsys, new(atomic.Int64)}})
+		if rows != srows || failed != sfailed {
+			t.Fatalf("in memory: %d rows, failed %v; streamed: %d rows, failed %v", rows, failed, srows, sfailed)
 		}
 	})
 }
