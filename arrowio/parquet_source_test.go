@@ -1,14 +1,19 @@
 package arrowio
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
+	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+	"github.com/apache/arrow-go/v18/parquet"
+	"github.com/apache/arrow-go/v18/parquet/pqarrow"
 	"github.com/spf13/afero"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -239,4 +244,39 @@ func TestOpenParquetFooter(t *testing.T) {
 	assert.Positive(t, n.Load(), "the file's own footer is read")
 	assert.Equal(t, want, collectBatches(t, r))
 	require.NoError(t, r.Close())
+}
+
+// TestParquetStoredArrowSchema opens files whose footer carries the Arrow
+// schema (ARROW:schema, as pyarrow writes), which the reader checks before
+// pqarrow decodes it; a damaged entry is ErrCorrupt, not a crash.
+func TestParquetStoredArrowSchema(t *testing.T) {
+	md := arrow.NewMetadata([]string{"k"}, []string{"v"})
+	schema := arrow.NewSchema([]arrow.Field{
+		{Name: "id", Type: arrow.PrimitiveTypes.Int64},
+		{Name: "s", Type: arrow.BinaryTypes.LargeString, Nullable: true},
+		{Name: "ts", Type: &arrow.TimestampType{Unit: arrow.Millisecond, TimeZone: "Europe/Paris"}, Nullable: true},
+		{Name: "l", Type: arrow.ListOf(arrow.PrimitiveTypes.Int32), Nullable: true},
+		{Name: "st", Type: arrow.StructOf(arrow.Field{Name: "a", Type: arrow.PrimitiveTypes.Float64, Nullable: true}), Nullable: true},
+	}, &md)
+	batch, _, err := array.RecordFromJSON(memory.DefaultAllocator, schema, strings.NewReader(
+		`[{"id": 1, "s": "x", "ts": 5, "l": [1, 2], "st": {"a": 1.5}}, {"id": 2, "s": null, "ts": null, "l": null, "st": null}]`))
+	require.NoError(t, err)
+	defer batch.Release()
+	var buf bytes.Buffer
+	fw, err := pqarrow.NewFileWriter(schema, &buf, parquet.NewWriterProperties(),
+		pqarrow.NewArrowWriterProperties(pqarrow.WithStoreSchema()))
+	require.NoError(t, err)
+	require.NoError(t, fw.Write(batch))
+	require.NoError(t, fw.Close())
+	good := buf.Bytes()
+	require.True(t, bytes.Contains(good, []byte("ARROW:schema")))
+
+	fsys := afero.NewMemMapFs()
+	require.NoError(t, afero.WriteFile(fsys, "/good.parquet", good, 0o644))
+	r, err := OpenParquet(fsys, "/good.parquet")
+	require.NoError(t, err)
+	assert.Equal(t, arrow.LARGE_STRING, r.Schema().Field(1).Type.ID(), "types come from the stored schema")
+	assert.NotEmpty(t, collectBatches(t, r))
+	require.NoError(t, r.Close())
+	require.NoError(t, checkArrowSchemaFraming(r.pf.MetaData()))
 }
