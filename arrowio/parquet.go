@@ -215,6 +215,13 @@ func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *Parquet
 	if err != nil {
 		return nil, NewPosError(path, err)
 	}
+	md := r.pf.MetaData()
+	for g := range md.NumRowGroups() {
+		if n := md.RowGroup(g).NumColumns(); n != md.Schema.NumColumns() {
+			return nil, &PosError{Path: path, RowGroup: g, Batch: -1,
+				Err: fmt.Errorf("%w: row group has %d column chunks, the schema %d columns", ErrCorrupt, n, md.Schema.NumColumns())}
+		}
+	}
 	if err := r.resolveSchema(); err != nil {
 		return nil, err
 	}
@@ -500,9 +507,14 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield fun
 			}
 		}
 		for i, c := range cols {
-			if int64(c.Len()) != n {
+			got, ok := arrayLen(c)
+			if !ok {
 				releaseAll(cols)
-				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded %d rows, want %d", ErrCorrupt, c.Len(), n))
+				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded no data, want %d rows", ErrCorrupt, n))
+			}
+			if int64(got) != n {
+				releaseAll(cols)
+				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded %d rows, want %d", ErrCorrupt, got, n))
 			}
 		}
 		rec := array.NewRecordBatch(r.schema, cols, n)
@@ -633,12 +645,26 @@ func (r *ParquetReader) readColumns(readers []columnSource, n int64, cols []arro
 	wg.Wait()
 }
 
+// arrayLen returns a's length; ok is false for a nil array, including a
+// typed nil that arrow-go returns for some damaged pages.
+func arrayLen(a arrow.Array) (n int, ok bool) {
+	if a == nil {
+		return 0, false
+	}
+	defer func() {
+		if recover() != nil {
+			n, ok = 0, false
+		}
+	}()
+	return a.Len(), true
+}
+
 func releaseAll(cols []arrow.Array) {
 	for i, c := range cols {
-		if c != nil {
+		if _, ok := arrayLen(c); ok {
 			c.Release()
-			cols[i] = nil
 		}
+		cols[i] = nil
 	}
 }
 
@@ -736,56 +762,157 @@ func checkArrowSchemaFraming(md *metadata.FileMetaData) error {
 	if n < 0 || int64(n) > int64(len(data)-4) {
 		return fmt.Errorf("%w: the ARROW:schema footer entry claims a %d-byte message in %d bytes", ErrCorrupt, n, len(data)-4)
 	}
-	body, ok := messageBodyLength(data[4 : 4+n])
-	if !ok || body < 0 || body > int64(len(data)-4-int(n)) {
-		return fmt.Errorf("%w: the ARROW:schema footer entry has a damaged message header", ErrCorrupt)
+	if !checkSchemaMessage(fbuf(data[4:4+n]), int64(len(data)-4-int(n))) {
+		return fmt.Errorf("%w: the ARROW:schema footer entry has a damaged message", ErrCorrupt)
 	}
 	return nil
 }
 
-// messageBodyLength reads field 3 (bodyLength, int64) of the Arrow IPC
-// Message flatbuffer in meta, checking every offset; absent is 0. ok is
-// false when the buffer is malformed.
-func messageBodyLength(meta []byte) (int64, bool) {
-	u32 := func(at int) (int, bool) {
-		if at < 0 || at+4 > len(meta) {
-			return 0, false
-		}
-		return int(binary.LittleEndian.Uint32(meta[at:])), true
+// fbuf reads a flatbuffer with every offset and length checked against
+// its size, so that a damaged one is reported instead of making arrow-go
+// (which trusts them) allocate absurd sizes.
+type fbuf []byte
+
+func (b fbuf) u32(at int) (int, bool) {
+	if at < 0 || at > len(b)-4 {
+		return 0, false
 	}
-	u16 := func(at int) (int, bool) {
-		if at < 0 || at+2 > len(meta) {
-			return 0, false
-		}
-		return int(binary.LittleEndian.Uint16(meta[at:])), true
+	return int(binary.LittleEndian.Uint32(b[at:])), true
+}
+
+func (b fbuf) u16(at int) (int, bool) {
+	if at < 0 || at > len(b)-2 {
+		return 0, false
 	}
-	root, ok := u32(0)
+	return int(binary.LittleEndian.Uint16(b[at:])), true
+}
+
+// field returns the position of field i of the table at t, 0 when absent.
+func (b fbuf) field(t, i int) (int, bool) {
+	soff, ok := b.u32(t)
 	if !ok {
 		return 0, false
 	}
-	soff, ok := u32(root)
+	vt := t - int(int32(uint32(soff)))
+	vtLen, ok := b.u16(vt)
 	if !ok {
 		return 0, false
 	}
-	vt := root - int(int32(uint32(soff)))
-	vtLen, ok := u16(vt)
-	if !ok {
-		return 0, false
-	}
-	const slot = 4 + 2*3 // vtable entry of field 3
+	slot := 4 + 2*i
 	if vtLen < slot+2 {
 		return 0, true
 	}
-	off, ok := u16(vt + slot)
+	off, ok := b.u16(vt + slot)
+	if !ok || off == 0 {
+		return 0, ok
+	}
+	return t + off, true
+}
+
+// ref follows the offset stored at pos (to a table, vector or string).
+func (b fbuf) ref(pos int) (int, bool) {
+	off, ok := b.u32(pos)
 	if !ok {
 		return 0, false
 	}
-	if off == 0 {
-		return 0, true
+	return pos + off, pos+off < len(b)
+}
+
+// vector returns the start and length of the vector field i of table t
+// (elements of size elem), checking that it fits; absent is empty.
+func (b fbuf) vector(t, i, elem int) (start, n int, ok bool) {
+	pos, ok := b.field(t, i)
+	if !ok || pos == 0 {
+		return 0, 0, ok
 	}
-	at := root + off
-	if at < 0 || at+8 > len(meta) {
-		return 0, false
+	v, ok := b.ref(pos)
+	if !ok {
+		return 0, 0, false
 	}
-	return int64(binary.LittleEndian.Uint64(meta[at:])), true
+	n, ok = b.u32(v)
+	if !ok || n > (len(b)-v-4)/elem {
+		return 0, 0, false
+	}
+	return v + 4, n, true
+}
+
+// tables checks a vector of tables (field i of t) with check.
+func (b fbuf) tables(t, i int, check func(int) bool) bool {
+	start, n, ok := b.vector(t, i, 4)
+	for k := 0; ok && k < n; k++ {
+		var e int
+		if e, ok = b.ref(start + 4*k); ok {
+			ok = check(e)
+		}
+	}
+	return ok
+}
+
+// keyValues checks a vector of KeyValue tables (two strings each).
+func (b fbuf) keyValues(t, i int) bool {
+	return b.tables(t, i, func(kv int) bool {
+		_, _, ok1 := b.vector(kv, 0, 1)
+		_, _, ok2 := b.vector(kv, 1, 1)
+		return ok1 && ok2
+	})
+}
+
+// checkSchemaMessage checks an Arrow IPC Message holding a Schema: the
+// body length it claims (at most rest), and every vector of the schema and
+// its fields (names, children, metadata, union type ids).
+func checkSchemaMessage(b fbuf, rest int64) bool {
+	msg, ok := b.ref(0)
+	if !ok {
+		return false
+	}
+	if pos, ok := b.field(msg, 3); !ok {
+		return false
+	} else if pos != 0 {
+		if pos < 0 || pos > len(b)-8 {
+			return false
+		}
+		if body := int64(binary.LittleEndian.Uint64(b[pos:])); body < 0 || body > rest {
+			return false
+		}
+	}
+	pos, ok := b.field(msg, 2) // header: the Schema table
+	if !ok || pos == 0 {
+		return false // arrow-go reads a missing header as a table at 0
+	}
+	if !b.keyValues(msg, 4) {
+		return false
+	}
+	schema, ok := b.ref(pos)
+	if !ok || !b.keyValues(schema, 2) {
+		return false
+	}
+	if _, _, ok := b.vector(schema, 3, 8); !ok { // features
+		return false
+	}
+	var field func(f, depth int) bool
+	field = func(f, depth int) bool {
+		if depth > 64 {
+			return false
+		}
+		if _, _, ok := b.vector(f, 0, 1); !ok { // name
+			return false
+		}
+		if tp, ok := b.field(f, 3); !ok { // type table: a Union's typeIds
+			return false
+		} else if tp != 0 {
+			t, ok := b.ref(tp)
+			if !ok {
+				return false
+			}
+			if tt, ok := b.field(f, 2); !ok {
+				return false
+			} else if tt != 0 && tt < len(b) && b[tt] == 14 { // Type.Union
+				if _, _, ok := b.vector(t, 1, 4); !ok {
+					return false
+				}
+			}
+		}
+		return b.keyValues(f, 6) && b.tables(f, 5, func(c int) bool { return field(c, depth+1) })
+	}
+	return b.tables(schema, 1, func(f int) bool { return field(f, 0) })
 }
