@@ -39,9 +39,11 @@ const (
 // files follow the io.ReaderAt contract and are read concurrently.
 //
 // For files that are neither on the local disk nor in memory (hubfs, any
-// network filesystem: "remote"), the reader fetches the byte ranges it is
-// about to need with as few ReadAt calls as possible (prebuffer) and ReadAt
-// answers from those buffers while they are held.
+// network filesystem: "remote"), the reader registers the byte ranges it
+// is about to read, coalesced: streamed from one response each when the
+// file has OpenRange (stream), else fetched into memory with one ReadAt
+// each (prebuffer). ReadAt calls inside a registered range are served from
+// it while it is held.
 type parquetSource struct {
 	f      afero.File
 	size   int64

@@ -738,6 +738,11 @@ func (c *cachedFile) WriteAt([]byte, int64) (int, error) { return 0, c.ro() }
 func (c *cachedFile) WriteString(string) (int, error)    { return 0, c.ro() }
 func (c *cachedFile) Truncate(int64) error               { return c.ro() }
 
+// Unwrap returns the cached file on disk, so that readers that look
+// through wrappers (arrowio.FileUnwrapper) treat it as the local file it
+// is: memory-mapped, read concurrently, never prebuffered.
+func (c *cachedFile) Unwrap() afero.File { return c.File }
+
 // LocalPath returns the path of the file in the Hub cache, for callers that
 // want to memory-map it.
 func (c *cachedFile) LocalPath() string { return c.File.Name() }

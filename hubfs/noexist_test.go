@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/spf13/afero"
+
 	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
@@ -131,4 +133,33 @@ func equalInts(a, b []int) bool {
 		}
 	}
 	return true
+}
+
+// TestCachedFileUnwraps checks that a file served from the Hub cache shows
+// readers the *os.File behind it.
+func TestCachedFileUnwraps(t *testing.T) {
+	testEnv(t)
+	srv := hubtest.New()
+	defer srv.Close()
+	sampleRepo(srv, "org/sample")
+	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
+		WithEndpoint(srv.URL), WithCacheDir(t.TempDir()), WithToken(""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Download(context.Background(), "data/big.bin"); err != nil {
+		t.Fatal(err)
+	}
+	file, err := f.Open("data/big.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	u, ok := file.(interface{ Unwrap() afero.File })
+	if !ok {
+		t.Fatalf("%T has no Unwrap", file)
+	}
+	if _, ok := u.Unwrap().(*os.File); !ok {
+		t.Fatalf("Unwrap gives %T, want *os.File", u.Unwrap())
+	}
 }
