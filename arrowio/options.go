@@ -64,6 +64,14 @@ type ReadConfig struct {
 	// NoMmap disables memory-mapping Arrow IPC files even where possible.
 	// Default false.
 	NoMmap bool
+
+	// PrebufferBytes bounds, per open Parquet file that is neither on the
+	// local disk nor in memory (a hubfs file, say), the bytes of column
+	// chunks fetched ahead of decoding: a row group's chunks are fetched
+	// with as few reads as possible, and the next row group's while the
+	// current one decodes, as long as they fit. Default DefaultPrebuffer
+	// (64 MiB); negative disables prebuffering (one read per chunk).
+	PrebufferBytes int64
 }
 
 // ReadOption configures a reader.
@@ -144,6 +152,10 @@ func WithPermissive(on bool) ReadOption { return func(c *ReadConfig) { c.Permiss
 
 // WithNoMmap disables memory-mapping of Arrow IPC files.
 func WithNoMmap(on bool) ReadOption { return func(c *ReadConfig) { c.NoMmap = on } }
+
+// WithPrebuffer bounds the memory of Parquet prebuffering on remote files
+// (ReadConfig.PrebufferBytes; default DefaultPrebuffer, negative disables).
+func WithPrebuffer(n int64) ReadOption { return func(c *ReadConfig) { c.PrebufferBytes = n } }
 
 // WriteConfig holds the settings of a writer. The zero value of each field
 // means the default given in its comment.

@@ -3,9 +3,10 @@ package arrowio
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"iter"
 	"runtime/debug"
 	"slices"
@@ -31,11 +32,17 @@ const parquetMaxPageSize = 2 << 30
 // statistics, codecs, key-value metadata, created_by) without reading any
 // data page.
 //
-// All reads go through the afero.File's ReadAt, one ReadAt per column chunk
-// (arrow-go's BufferedStreamEnabled stays false), so remote filesystems
-// (hubfs) are served with few range requests; on files not backed by an
-// *os.File (see FileUnwrapper) the ReadAt calls are serialised, because afero's in-memory file
-// is not safe for concurrent ReadAt.
+// Local files (an *os.File, or afero's in-memory file, found through
+// FileUnwrapper) are read with one ReadAt per column chunk (arrow-go's
+// BufferedStreamEnabled stays false); ReadAt calls on afero's in-memory,
+// union and regexp files are serialised, as they are not safe for
+// concurrent use. Any other file is remote (hubfs): opening it fetches its
+// magic bytes and 64 KiB tail in two parallel reads, and each row group's
+// selected column chunks are fetched with one read (neighbours up to 1 MiB
+// apart merged), streamed straight into the column readers when the file
+// has an OpenRange(off, n int64) (io.ReadCloser, error) method, as hubfs
+// files do; the next row group is prepared while one decodes (see
+// Prefetch), within ReadConfig.PrebufferBytes.
 //
 // Batches never span row groups. Top-level columns are decoded in parallel
 // on up to ReadConfig.Workers goroutines (default GOMAXPROCS); panics inside
@@ -66,6 +73,8 @@ type ParquetReader struct {
 	int96      []int          // leaf index of each output column read as INT96, or -1
 	legacy     []bool         // output column is a legacy two-level list to unwrap
 	rowGroups  []int          // row groups Batches reads
+	ahead      aheadSets      // row groups fetched ahead of their read
+	order      []int          // output columns by their first chunk in the file
 }
 
 var _ Reader = (*ParquetReader)(nil)
@@ -84,6 +93,38 @@ func OpenParquet(fsys afero.Fs, path string, opts ...ReadOption) (*ParquetReader
 	return openParquetReader(fsys, path, cfg)
 }
 
+// ParquetFooter is the parsed footer of a Parquet file, taken from an open
+// reader (ParquetReader.Footer) to open the same file again without
+// reading its footer: over a network, without a request. It is immutable
+// and may be shared.
+type ParquetFooter struct {
+	md   *metadata.FileMetaData
+	size int64 // of the file it was read from
+}
+
+// Size returns the encoded size of the footer in bytes: roughly what
+// keeping it costs in memory.
+func (f *ParquetFooter) Size() int { return f.md.Size() }
+
+// Footer returns the file's parsed footer, for OpenParquetFooter.
+func (r *ParquetReader) Footer() *ParquetFooter {
+	return &ParquetFooter{md: r.pf.MetaData(), size: r.src.size}
+}
+
+// OpenParquetFooter opens the Parquet file at path like OpenParquet, but
+// takes its footer from footer, which must come from the same file (same
+// bytes), instead of reading it. If the file's size is not that of the
+// file footer came from, footer is ignored and the file's own is read. A
+// nil footer is the same as OpenParquet.
+func OpenParquetFooter(fsys afero.Fs, path string, footer *ParquetFooter, opts ...ReadOption) (*ParquetReader, error) {
+	cfg, err := NewReadConfig(opts...)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Format = FormatParquet
+	return openParquetFile(fsys, path, cfg, footer)
+}
+
 func openParquet(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 	r, err := openParquetReader(fsys, path, cfg)
 	if err != nil {
@@ -92,12 +133,21 @@ func openParquet(fsys afero.Fs, path string, cfg ReadConfig) (Reader, error) {
 	return r, nil
 }
 
-func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetReader, err error) {
+func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (*ParquetReader, error) {
+	return openParquetFile(fsys, path, cfg, nil)
+}
+
+// openParquetFile opens a reader, with a footer read before or nil.
+func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *ParquetFooter) (r *ParquetReader, err error) {
 	f, err := fsys.Open(path)
 	if err != nil {
 		return nil, err
 	}
-	src, err := newParquetSource(f)
+	limit := cfg.PrebufferBytes
+	if limit == 0 {
+		limit = DefaultPrebuffer
+	}
+	src, err := newParquetSource(f, limit)
 	if err != nil {
 		f.Close()
 		return nil, NewPosError(path, err)
@@ -105,12 +155,19 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	r = &ParquetReader{path: path, cfg: cfg, f: f, src: src}
 	defer func() {
 		if err != nil {
-			f.Close()
+			src.close()
 			r = nil
 		}
 	}()
-	if err := checkParquetMagic(src); err != nil {
-		return nil, NewPosError(path, err)
+	if footer != nil && footer.size != src.size {
+		footer = nil // another file, or it changed: read its own
+	}
+	if footer == nil {
+		tail := src.prebufferFooter()
+		defer tail.release()
+		if err := checkParquetMagic(src); err != nil {
+			return nil, NewPosError(path, err)
+		}
 	}
 	props := parquet.NewReaderProperties(cfg.Allocator)
 	props.BufferedStreamEnabled = false
@@ -125,6 +182,9 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 			if pf.MetaData().IsSetEncryptionAlgorithm() {
 				return fmt.Errorf("%w: encrypted Parquet is unsupported", ErrUnsupported)
 			}
+			if err := checkArrowSchemaFraming(pf.MetaData()); err != nil {
+				return err
+			}
 			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.BatchSize)}, cfg.Allocator)
 			if err != nil {
 				return classifyParquetErr(err)
@@ -133,8 +193,12 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 			return nil
 		})
 	}
-	err = open()
-	if err != nil && !errors.Is(err, ErrUnsupported) {
+	if footer != nil {
+		err = open(file.WithMetadata(footer.md))
+	} else {
+		err = open()
+	}
+	if err != nil && footer == nil && !errors.Is(err, ErrUnsupported) {
 		// arrow-go rejects some valid schemas (unknown logical types, MAP
 		// keys that are not required); retry once with a repaired footer.
 		var md *metadata.FileMetaData
@@ -150,6 +214,13 @@ func openParquetReader(fsys afero.Fs, path string, cfg ReadConfig) (r *ParquetRe
 	}
 	if err != nil {
 		return nil, NewPosError(path, err)
+	}
+	md := r.pf.MetaData()
+	for g := range md.NumRowGroups() {
+		if n := md.RowGroup(g).NumColumns(); n != md.Schema.NumColumns() {
+			return nil, &PosError{Path: path, RowGroup: g, Batch: -1,
+				Err: fmt.Errorf("%w: row group has %d column chunks, the schema %d columns", ErrCorrupt, n, md.Schema.NumColumns())}
+		}
 	}
 	if err := r.resolveSchema(); err != nil {
 		return nil, err
@@ -223,6 +294,21 @@ func (r *ParquetReader) resolveSchema() error {
 		r.leaves[i] = map[int]bool{}
 		collectLeaves(&fields[fi], r.leaves[i])
 	}
+
+	// Column readers are made in file order, so that a row group's chunks
+	// are read front to back.
+	first := make([]int, len(r.fields))
+	r.order = make([]int, len(r.fields))
+	for i := range r.fields {
+		r.order[i] = i
+		first[i] = r.int96[i]
+		for col := range r.leaves[i] {
+			if first[i] < 0 || col < first[i] {
+				first[i] = col
+			}
+		}
+	}
+	slices.SortStableFunc(r.order, func(a, b int) int { return first[a] - first[b] })
 
 	n := r.pf.NumRowGroups()
 	if r.cfg.RowGroups == nil {
@@ -317,7 +403,9 @@ func (r *ParquetReader) Close() error {
 	if r.f == nil {
 		return nil
 	}
-	err := r.f.Close()
+	err := r.src.close() // waits for groups being prepared
+	r.ahead.releaseAll(r.src)
+	r.src.discards.Wait()
 	r.f = nil
 	return err
 }
@@ -334,17 +422,37 @@ func (r *ParquetReader) Batches(ctx context.Context) iter.Seq2[arrow.RecordBatch
 			yield(nil, NewPosError(r.path, errors.New("arrowio: reader is closed")))
 			return
 		}
-		for _, g := range r.rowGroups {
-			if !r.readRowGroup(ctx, g, yield) {
-				return
-			}
+		r.readGroups(ctx, r.rowGroups, yield)
+	}
+}
+
+// readGroups yields the batches of groups in order. On remote files it
+// fetches the next group's column chunks while the current one decodes.
+func (r *ParquetReader) readGroups(ctx context.Context, groups []int, yield func(arrow.RecordBatch, error) bool) {
+	pending := -1 // group fetched ahead for this call, not read yet
+	defer func() {
+		if pending >= 0 {
+			r.ahead.take(pending).discard(r.src)
+		}
+	}()
+	for k, g := range groups {
+		pending = -1
+		next := -1
+		if k+1 < len(groups) {
+			next = groups[k+1]
+			pending = next
+		}
+		if !r.readRowGroup(ctx, g, next, yield) {
+			return
 		}
 	}
 }
 
 // readRowGroup yields the batches of row group g; it returns false when
-// iteration must stop.
-func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arrow.RecordBatch, error) bool) bool {
+// iteration must stop. It uses g's column chunks if they were fetched
+// ahead (else fetches them now) and, once g's column readers hold their
+// chunks, starts fetching those of group next (-1: none) while g decodes.
+func (r *ParquetReader) readRowGroup(ctx context.Context, g, next int, yield func(arrow.RecordBatch, error) bool) bool {
 	fail := func(col string, err error) bool {
 		var pe *PosError
 		if !errors.As(err, &pe) {
@@ -354,37 +462,30 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 		return false
 	}
 	nrows := r.pf.MetaData().RowGroup(g).NumRows()
-	readers := make([]columnSource, len(r.fields))
+	r.ahead.begin(g)
+	var readers []columnSource
+	if pg := r.ahead.take(g); pg != nil {
+		readers = pg.use(r.src) // nil if its preparation failed: try again
+	}
+	if readers == nil {
+		var bad int
+		var err error
+		readers, bad, err = r.openColumns(ctx, g)
+		if err != nil {
+			r.ahead.end(g)
+			return fail(r.schema.Field(bad).Name, err)
+		}
+	}
 	defer func() {
 		for _, cr := range readers {
-			if cr != nil {
-				cr.release()
-			}
+			cr.release()
 		}
 	}()
-	for i, fi := range r.fields {
-		err := protect(func() error {
-			if r.int96[i] >= 0 {
-				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
-				if err != nil {
-					return err
-				}
-				readers[i] = src
-				return nil
-			}
-			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
-			if err != nil {
-				return classifyParquetErr(err)
-			}
-			if cr == nil {
-				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
-			}
-			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
-			return nil
-		})
-		if err != nil {
-			return fail(r.schema.Field(i).Name, err)
-		}
+	// The column readers hold their chunks: fetch the next group's while
+	// this one decodes.
+	r.ahead.end(g)
+	if next >= 0 {
+		r.prefetch(next)
 	}
 	batch := int64(r.cfg.BatchSize)
 	if batch <= 0 {
@@ -406,9 +507,14 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 			}
 		}
 		for i, c := range cols {
-			if int64(c.Len()) != n {
+			got, ok := arrayLen(c)
+			if !ok {
 				releaseAll(cols)
-				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded %d rows, want %d", ErrCorrupt, c.Len(), n))
+				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded no data, want %d rows", ErrCorrupt, n))
+			}
+			if int64(got) != n {
+				releaseAll(cols)
+				return fail(r.schema.Field(i).Name, fmt.Errorf("%w: column yielded %d rows, want %d", ErrCorrupt, got, n))
 			}
 		}
 		rec := array.NewRecordBatch(r.schema, cols, n)
@@ -421,6 +527,88 @@ func (r *ParquetReader) readRowGroup(ctx context.Context, g int, yield func(arro
 		}
 	}
 	return true
+}
+
+// openColumns makes the column readers of row group g, which read their
+// column chunks (from memory or a streamed response when the group was
+// registered so, see parquetSource). On failure it returns the output
+// column that failed.
+func (r *ParquetReader) openColumns(ctx context.Context, g int) ([]columnSource, int, error) {
+	bad := 0
+	if err := protect(func() (err error) {
+		bad, err = r.checkChunks(g)
+		return err
+	}); err != nil {
+		return nil, max(bad, 0), err
+	}
+	cur := r.src.stream(r.groupRanges(g))
+	defer cur.release()
+	readers := make([]columnSource, len(r.fields))
+	for _, i := range r.order {
+		fi := r.fields[i]
+		err := protect(func() error {
+			if r.int96[i] >= 0 {
+				src, err := newInt96Source(r.pf, g, r.int96[i], r.schema.Field(i).Type.(*arrow.TimestampType), r.cfg.Allocator)
+				if err != nil {
+					return err
+				}
+				readers[i] = src
+				return nil
+			}
+			cr, err := r.fr.GetFieldReader(ctx, fi, r.leaves[i], []int{g})
+			if err != nil {
+				return classifyParquetErr(err)
+			}
+			if cr == nil {
+				return fmt.Errorf("%w: column has no readable leaves", ErrUnsupported)
+			}
+			readers[i] = &pqarrowSource{cr: cr, dt: r.schema.Field(i).Type, mem: r.cfg.Allocator, legacy: r.legacy[i]}
+			return nil
+		})
+		if err != nil {
+			for _, cr := range readers {
+				if cr != nil {
+					cr.release()
+				}
+			}
+			return nil, i, err
+		}
+	}
+	return readers, -1, nil
+}
+
+// checkChunks checks that the column chunks of row group g that the
+// reader needs lie within the file, before arrow-go reads them: it
+// allocates a chunk's recorded length unchecked, on goroutines of its own
+// for nested columns, where a negative length is a panic no recover can
+// catch. On failure it returns the output column concerned.
+func (r *ParquetReader) checkChunks(g int) (int, error) {
+	rg := r.pf.MetaData().RowGroup(g)
+	for i := range r.fields {
+		cols := []int{r.int96[i]}
+		if r.int96[i] < 0 {
+			cols = cols[:0]
+			for col := range r.leaves[i] {
+				cols = append(cols, col)
+			}
+		}
+		for _, col := range cols {
+			cc, err := rg.ColumnChunk(col)
+			if err != nil {
+				return i, fmt.Errorf("%w: column chunk %d: %v", ErrCorrupt, col, err)
+			}
+			start := cc.DataPageOffset()
+			if cc.HasDictionaryPage() && cc.DictionaryPageOffset() > 0 && start > cc.DictionaryPageOffset() {
+				start = cc.DictionaryPageOffset()
+			}
+			n := cc.TotalCompressedSize()
+			if start < 0 || n < 0 || start > r.src.size || n > r.src.size-start {
+				return i, fmt.Errorf("%w: column chunk at offset %d, %d bytes long, does not fit in the %d-byte file",
+					ErrCorrupt, start, n, r.src.size)
+			}
+		}
+	}
+	return -1, nil
 }
 
 // readColumns reads the next n rows of every reader into cols, in parallel
@@ -457,12 +645,26 @@ func (r *ParquetReader) readColumns(readers []columnSource, n int64, cols []arro
 	wg.Wait()
 }
 
+// arrayLen returns a's length; ok is false for a nil array, including a
+// typed nil that arrow-go returns for some damaged pages.
+func arrayLen(a arrow.Array) (n int, ok bool) {
+	if a == nil {
+		return 0, false
+	}
+	defer func() {
+		if recover() != nil {
+			n, ok = 0, false
+		}
+	}()
+	return a.Len(), true
+}
+
 func releaseAll(cols []arrow.Array) {
 	for i, c := range cols {
-		if c != nil {
+		if _, ok := arrayLen(c); ok {
 			c.Release()
-			cols[i] = nil
 		}
+		cols[i] = nil
 	}
 }
 
@@ -526,62 +728,191 @@ func checkParquetMagic(src *parquetSource) error {
 	return nil
 }
 
-// parquetSource adapts an afero.File to parquet.ReaderAtSeeker. Only ReadAt
-// touches the file; Seek answers from the size taken at open. ReadAt is
-// serialised by a mutex unless the file is backed by an *os.File, because afero's
-// in-memory file moves a shared offset inside ReadAt (spf13/afero#433).
-type parquetSource struct {
-	f    afero.File
-	size int64
-	pos  int64
-	mu   *sync.Mutex // nil for *os.File
-}
-
-func newParquetSource(f afero.File) (*parquetSource, error) {
-	fi, err := f.Stat()
+// checkArrowSchemaFraming checks the framing of the IPC message in the
+// footer's ARROW:schema entry before pqarrow decodes it: arrow-go
+// allocates the length the message claims unchecked, and a damaged length
+// makes it ask for gigabytes (an out-of-memory crash, not a panic).
+func checkArrowSchemaFraming(md *metadata.FileMetaData) error {
+	kv := md.KeyValueMetadata()
+	if kv == nil {
+		return nil
+	}
+	enc := kv.FindValue("ARROW:schema")
+	if enc == nil {
+		return nil
+	}
+	var data []byte
+	var err error
+	if len(*enc)%4 == 0 {
+		data, err = base64.StdEncoding.DecodeString(*enc)
+	}
+	if len(data) == 0 || err != nil {
+		data, err = base64.RawStdEncoding.DecodeString(*enc)
+	}
 	if err != nil {
-		return nil, err
+		return nil // pqarrow reports it
 	}
-	if fi.IsDir() {
-		return nil, fmt.Errorf("%w: not a Parquet file (a directory)", ErrCorrupt)
+	if len(data) >= 4 && binary.LittleEndian.Uint32(data) == 0xFFFFFFFF {
+		data = data[4:] // continuation marker
 	}
-	s := &parquetSource{f: f, size: fi.Size()}
-	if osFileOf(f) == nil {
-		s.mu = new(sync.Mutex)
+	if len(data) < 4 {
+		return nil
 	}
-	return s, nil
+	n := int32(binary.LittleEndian.Uint32(data))
+	if n < 0 || int64(n) > int64(len(data)-4) {
+		return fmt.Errorf("%w: the ARROW:schema footer entry claims a %d-byte message in %d bytes", ErrCorrupt, n, len(data)-4)
+	}
+	if !checkSchemaMessage(fbuf(data[4:4+n]), int64(len(data)-4-int(n))) {
+		return fmt.Errorf("%w: the ARROW:schema footer entry has a damaged message", ErrCorrupt)
+	}
+	return nil
 }
 
-func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
-	if s.mu != nil {
-		s.mu.Lock()
-		defer s.mu.Unlock()
+// fbuf reads a flatbuffer with every offset and length checked against
+// its size, so that a damaged one is reported instead of making arrow-go
+// (which trusts them) allocate absurd sizes.
+type fbuf []byte
+
+func (b fbuf) u32(at int) (int, bool) {
+	if at < 0 || at > len(b)-4 {
+		return 0, false
 	}
-	return s.f.ReadAt(p, off)
+	return int(binary.LittleEndian.Uint32(b[at:])), true
 }
 
-func (s *parquetSource) Read(p []byte) (int, error) {
-	if s.pos >= s.size {
-		return 0, io.EOF
+func (b fbuf) u16(at int) (int, bool) {
+	if at < 0 || at > len(b)-2 {
+		return 0, false
 	}
-	n, err := s.ReadAt(p, s.pos)
-	s.pos += int64(n)
-	return n, err
+	return int(binary.LittleEndian.Uint16(b[at:])), true
 }
 
-func (s *parquetSource) Seek(offset int64, whence int) (int64, error) {
-	switch whence {
-	case io.SeekStart:
-	case io.SeekCurrent:
-		offset += s.pos
-	case io.SeekEnd:
-		offset += s.size
-	default:
-		return 0, fmt.Errorf("arrowio: bad whence %d", whence)
+// field returns the position of field i of the table at t, 0 when absent.
+func (b fbuf) field(t, i int) (int, bool) {
+	soff, ok := b.u32(t)
+	if !ok {
+		return 0, false
 	}
-	if offset < 0 {
-		return 0, errors.New("arrowio: negative seek position")
+	vt := t - int(int32(uint32(soff)))
+	vtLen, ok := b.u16(vt)
+	if !ok {
+		return 0, false
 	}
-	s.pos = offset
-	return offset, nil
+	slot := 4 + 2*i
+	if vtLen < slot+2 {
+		return 0, true
+	}
+	off, ok := b.u16(vt + slot)
+	if !ok || off == 0 {
+		return 0, ok
+	}
+	return t + off, true
+}
+
+// ref follows the offset stored at pos (to a table, vector or string).
+func (b fbuf) ref(pos int) (int, bool) {
+	off, ok := b.u32(pos)
+	if !ok {
+		return 0, false
+	}
+	return pos + off, pos+off < len(b)
+}
+
+// vector returns the start and length of the vector field i of table t
+// (elements of size elem), checking that it fits; absent is empty.
+func (b fbuf) vector(t, i, elem int) (start, n int, ok bool) {
+	pos, ok := b.field(t, i)
+	if !ok || pos == 0 {
+		return 0, 0, ok
+	}
+	v, ok := b.ref(pos)
+	if !ok {
+		return 0, 0, false
+	}
+	n, ok = b.u32(v)
+	if !ok || n > (len(b)-v-4)/elem {
+		return 0, 0, false
+	}
+	return v + 4, n, true
+}
+
+// tables checks a vector of tables (field i of t) with check.
+func (b fbuf) tables(t, i int, check func(int) bool) bool {
+	start, n, ok := b.vector(t, i, 4)
+	for k := 0; ok && k < n; k++ {
+		var e int
+		if e, ok = b.ref(start + 4*k); ok {
+			ok = check(e)
+		}
+	}
+	return ok
+}
+
+// keyValues checks a vector of KeyValue tables (two strings each).
+func (b fbuf) keyValues(t, i int) bool {
+	return b.tables(t, i, func(kv int) bool {
+		_, _, ok1 := b.vector(kv, 0, 1)
+		_, _, ok2 := b.vector(kv, 1, 1)
+		return ok1 && ok2
+	})
+}
+
+// checkSchemaMessage checks an Arrow IPC Message holding a Schema: the
+// body length it claims (at most rest), and every vector of the schema and
+// its fields (names, children, metadata, union type ids).
+func checkSchemaMessage(b fbuf, rest int64) bool {
+	msg, ok := b.ref(0)
+	if !ok {
+		return false
+	}
+	if pos, ok := b.field(msg, 3); !ok {
+		return false
+	} else if pos != 0 {
+		if pos < 0 || pos > len(b)-8 {
+			return false
+		}
+		if body := int64(binary.LittleEndian.Uint64(b[pos:])); body < 0 || body > rest {
+			return false
+		}
+	}
+	pos, ok := b.field(msg, 2) // header: the Schema table
+	if !ok || pos == 0 {
+		return false // arrow-go reads a missing header as a table at 0
+	}
+	if !b.keyValues(msg, 4) {
+		return false
+	}
+	schema, ok := b.ref(pos)
+	if !ok || !b.keyValues(schema, 2) {
+		return false
+	}
+	if _, _, ok := b.vector(schema, 3, 8); !ok { // features
+		return false
+	}
+	var field func(f, depth int) bool
+	field = func(f, depth int) bool {
+		if depth > 64 {
+			return false
+		}
+		if _, _, ok := b.vector(f, 0, 1); !ok { // name
+			return false
+		}
+		if tp, ok := b.field(f, 3); !ok { // type table: a Union's typeIds
+			return false
+		} else if tp != 0 {
+			t, ok := b.ref(tp)
+			if !ok {
+				return false
+			}
+			if tt, ok := b.field(f, 2); !ok {
+				return false
+			} else if tt != 0 && tt < len(b) && b[tt] == 14 { // Type.Union
+				if _, _, ok := b.vector(t, 1, 4); !ok {
+					return false
+				}
+			}
+		}
+		return b.keyValues(f, 6) && b.tables(f, 5, func(c int) bool { return field(c, depth+1) })
+	}
+	return b.tables(schema, 1, func(f int) bool { return field(f, 0) })
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -66,20 +67,39 @@ func FuzzParquetOpen(f *testing.F) {
 		if err := afero.WriteFile(fsys, "/f.parquet", data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		r, err := OpenParquet(fsys, "/f.parquet", WithBatchSize(3))
-		if err != nil {
-			checkParquetFuzzErr(t, err)
-			return
+		// Read from memory, then as a remote file (prebuffered), then as
+		// one that streams ranges: same outcome.
+		rows, failed := fuzzReadParquet(t, fsys)
+		rrows, rfailed := fuzzReadParquet(t, countingFs{fsys, new(atomic.Int64)})
+		if rows != rrows || failed != rfailed {
+			t.Fatalf("in memory: %d rows, failed %v; remote: %d rows, failed %v", rows, failed, rrows, rfailed)
 		}
-		defer r.Close()
-		_ = r.RowGroups()
-		for _, err := range r.Batches(context.Background()) {
-			if err != nil {
-				checkParquetFuzzErr(t, err)
-				return
-			}
+		srows, sfailed := fuzzReadParquet(t, streamingFs{countingFs{fsys, new(atomic.Int64)}})
+		if rows != srows || failed != sfailed {
+			t.Fatalf("in memory: %d rows, failed %v; streamed: %d rows, failed %v", rows, failed, srows, sfailed)
 		}
 	})
+}
+
+// fuzzReadParquet opens and reads /f.parquet, checking any error, and
+// returns the rows read and whether it failed.
+func fuzzReadParquet(t *testing.T, fsys afero.Fs) (int64, bool) {
+	r, err := OpenParquet(fsys, "/f.parquet", WithBatchSize(3))
+	if err != nil {
+		checkParquetFuzzErr(t, err)
+		return 0, true
+	}
+	defer r.Close()
+	_ = r.RowGroups()
+	var rows int64
+	for b, err := range r.Batches(context.Background()) {
+		if err != nil {
+			checkParquetFuzzErr(t, err)
+			return rows, true
+		}
+		rows += b.NumRows()
+	}
+	return rows, false
 }
 
 func checkParquetFuzzErr(t *testing.T, err error) {

@@ -35,10 +35,24 @@ func (r *ParquetReader) ReadRowGroups(ctx context.Context, groups []int) iter.Se
 				return
 			}
 		}
-		for _, g := range groups {
-			if !r.readRowGroup(ctx, g, yield) {
-				return
-			}
-		}
+		r.readGroups(ctx, groups, yield)
 	}
+}
+
+// Prefetch prepares row group g of a remote file in the background: its
+// column chunks are fetched (with one streamed request where the file
+// allows, else into memory) into new column readers, so that a later
+// ReadRowGroups of g starts decoding at once. A caller that knows which
+// group it reads next (a stream's next shard) calls it while reading the
+// current one. It does nothing on files on the local disk or in memory,
+// when g is out of range, already prepared or being read, or when the
+// chunks do not fit in ReadConfig.PrebufferBytes with what is already
+// held. At most four groups are held prepared (the oldest is dropped);
+// Close drops them. Prefetch is safe for concurrent use with
+// ReadRowGroups; like it, it must not run concurrently with Close.
+func (r *ParquetReader) Prefetch(g int) {
+	if r.f == nil || g < 0 || g >= r.pf.NumRowGroups() {
+		return
+	}
+	r.prefetch(g)
 }

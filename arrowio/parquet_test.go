@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -571,50 +572,129 @@ func TestParquetCancel(t *testing.T) {
 	assert.ErrorIs(t, got, context.Canceled)
 }
 
-// countingFs counts ReadAt calls on the files it opens.
+// countingFs serves the files of its Fs from memory through a file type
+// the readers do not know, as a network filesystem would (so Parquet reads
+// are prebuffered), and counts ReadAt calls. Its ReadAt is safe for
+// concurrent use.
 type countingFs struct {
 	afero.Fs
-	readAts *int
+	readAts *atomic.Int64
 }
 
 func (c countingFs) Open(name string) (afero.File, error) {
+	data, err := afero.ReadFile(c.Fs, name)
+	if err != nil {
+		return nil, err
+	}
 	f, err := c.Fs.Open(name)
 	if err != nil {
 		return nil, err
 	}
-	return countingFile{File: f, readAts: c.readAts}, nil
+	return countingFile{File: f, data: bytes.NewReader(data), readAts: c.readAts}, nil
 }
 
 type countingFile struct {
-	afero.File
-	readAts *int
+	afero.File // for Stat, Name, Close
+	data       *bytes.Reader
+	readAts    *atomic.Int64
 }
 
 func (c countingFile) ReadAt(p []byte, off int64) (int, error) {
-	*c.readAts++
-	return c.File.ReadAt(p, off)
+	c.readAts.Add(1)
+	return c.data.ReadAt(p, off)
 }
 
 func (c countingFile) Read(p []byte) (int, error) {
 	panic("parquet reader must use ReadAt only")
 }
 
-// TestParquetReadAtPerChunk checks that data is read with one ReadAt per
-// column chunk (what a remote filesystem turns into one range request).
-func TestParquetReadAtPerChunk(t *testing.T) {
+// streamingFs is a countingFs whose files can also stream a range
+// (rangeOpener), as hubfs files do; each OpenRange counts as one read.
+type streamingFs struct{ countingFs }
+
+func (s streamingFs) Open(name string) (afero.File, error) {
+	f, err := s.countingFs.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	return streamingFile{f.(countingFile)}, nil
+}
+
+type streamingFile struct{ countingFile }
+
+func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
+	s.readAts.Add(1)
+	return io.NopCloser(io.NewSectionReader(s.data, off, n)), nil
+}
+
+// TestParquetPrebuffer checks how many reads (range requests, on a remote
+// filesystem) opening and reading a file costs: with prebuffering, two to
+// open (magic bytes and tail) and one per row group for the chunks of the
+// selected columns; without, one per column chunk. The batches are the
+// same either way, and a local file is read as before.
+func TestParquetPrebuffer(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 400)
+	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
 	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(100))
-	n := 0
-	r, err := OpenParquet(countingFs{fsys, &n}, "/r.parquet", WithColumns("id", "meta"), WithWorkers(1))
+	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	st, err := fsys.Stat("/r.parquet")
+	require.NoError(t, err)
+	require.Greater(t, st.Size(), int64(footerTail+4), "the file must be larger than the tail read at open")
+	cases := []struct {
+		name         string
+		stream       bool // the file can stream ranges
+		opts         []ReadOption
+		open, groups int64 // reads to open, and per row group
+	}{
+		// id has one leaf, meta two: three chunks per row group
+		{"default", false, nil, 2, 1},
+		{"disabled", false, []ReadOption{WithPrebuffer(-1)}, 4, 3},
+		{"limit below a row group", false, []ReadOption{WithPrebuffer(100)}, 4, 3},
+		{"one worker", false, []ReadOption{WithWorkers(1)}, 2, 1},
+		{"streamed", true, nil, 2, 1},
+		{"streamed, columns in reverse file order", true, []ReadOption{WithColumns("meta", "id")}, 2, 1},
+		{"streamed, disabled", true, []ReadOption{WithPrebuffer(-1)}, 4, 3},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := new(atomic.Int64)
+			var fs afero.Fs = countingFs{fsys, n}
+			if tc.stream {
+				fs = streamingFs{countingFs{fsys, n}}
+			}
+			opts := append([]ReadOption{WithColumns("id", "meta")}, tc.opts...)
+			want := readAllParquet(t, fsys, opts...)
+			r, err := OpenParquet(fs, "/r.parquet", opts...)
+			require.NoError(t, err)
+			defer r.Close()
+			opened := n.Load()
+			got := collectBatches(t, r)
+			assert.Equal(t, tc.open, opened, "ReadAt calls to open (magic, footer)")
+			assert.Equal(t, 4*tc.groups, n.Load()-opened, "ReadAt calls for 4 row groups")
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+// readAllParquet reads the file /r.parquet of fsys as JSON rows.
+func readAllParquet(t *testing.T, fsys afero.Fs, opts ...ReadOption) string {
+	t.Helper()
+	r, err := OpenParquet(fsys, "/r.parquet", opts...)
 	require.NoError(t, err)
 	defer r.Close()
-	opened := n
-	for _, err := range r.Batches(context.Background()) {
+	return collectBatches(t, r)
+}
+
+// collectBatches reads every batch of r as JSON rows.
+func collectBatches(t *testing.T, r Reader) string {
+	t.Helper()
+	var sb strings.Builder
+	for b, err := range r.Batches(context.Background()) {
 		require.NoError(t, err)
+		js, err := b.MarshalJSON()
+		require.NoError(t, err)
+		sb.Write(js)
+		sb.WriteByte('\n')
 	}
-	// id has one leaf, meta two; 4 row groups
-	assert.Equal(t, 4*3, n-opened, "ReadAt calls for data")
-	assert.LessOrEqual(t, opened, 6, "ReadAt calls to open (magic, footer)")
+	return sb.String()
 }

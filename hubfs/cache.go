@@ -27,6 +27,7 @@ import (
 //	{root}/{type}s--{ns}--{name}/blobs/{etag}.incomplete
 //	{root}/{type}s--{ns}--{name}/snapshots/{commit}/{path} -> ../../blobs/{etag}
 //	{root}/{type}s--{ns}--{name}/trees/{commit}.json   full listing
+//	{root}/{type}s--{ns}--{name}/.no_exist/{commit}/{path}  empty: no such file at commit
 //	{root}/.locks/{type}s--{ns}--{name}/{etag}.lock
 //
 // Every path it builds is checked to stay inside root.
@@ -113,6 +114,38 @@ func randHex() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// noExistPath returns .no_exist/{commit}/{p}, huggingface_hub's marker that p
+// does not exist at commit.
+func (h *hubCache) noExistPath(commit, p string) (string, error) {
+	if !isHex(commit, 40) || checkRepoPath(p) != nil {
+		return "", fmt.Errorf("%w: %q", ErrUnsafePath, p)
+	}
+	return h.join(".no_exist", commit, filepath.FromSlash(p))
+}
+
+// knownMissing reports whether a .no_exist marker says p does not exist at
+// commit (markers are written by hubfs and by huggingface_hub alike).
+func (h *hubCache) knownMissing(commit, p string) bool {
+	np, err := h.noExistPath(commit, p)
+	if err != nil {
+		return false
+	}
+	st, err := os.Stat(np)
+	return err == nil && st.Mode().IsRegular()
+}
+
+// markMissing writes the .no_exist marker of p at commit: an empty file.
+func (h *hubCache) markMissing(commit, p string) error {
+	np, err := h.noExistPath(commit, p)
+	if err != nil {
+		return err
+	}
+	if h.knownMissing(commit, p) {
+		return nil
+	}
+	return writeFileAtomic(np, nil)
 }
 
 // snapshot returns snapshots/{commit}/{p}.

@@ -36,15 +36,50 @@ func (f *FS) openRange(ctx context.Context, e *Entry, off, end int64) (io.ReadCl
 	for try := 0; ; try++ {
 		f.mu.Lock()
 		loc, cached := f.locs[e.Path]
+		if cached && time.Until(loc.expires) <= 30*time.Second {
+			cached = false
+		}
+		var resolved chan struct{} // closed when this request has resolved the location
+		if !cached {
+			if wait, ok := f.resolving[e.Path]; ok {
+				// Another read is resolving the location: wait for it,
+				// then use what it found (or resolve too if it failed).
+				f.mu.Unlock()
+				select {
+				case <-wait:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				f.mu.Lock()
+				loc, cached = f.locs[e.Path]
+				cached = cached && time.Until(loc.expires) > 30*time.Second
+			}
+			if !cached && f.resolving[e.Path] == nil {
+				if f.resolving == nil {
+					f.resolving = map[string]chan struct{}{}
+				}
+				resolved = make(chan struct{})
+				f.resolving[e.Path] = resolved
+			}
+		}
 		f.mu.Unlock()
 		target := f.c.resolveURL(f.commit, e.Path)
-		if cached && time.Until(loc.expires) > 30*time.Second {
+		if cached {
 			target = loc.u.String()
-		} else {
-			cached = false
 		}
 		resp, info, err := f.c.do(ctx, request{op: "read", path: e.Path, method: http.MethodGet,
 			url: target, header: hdr, accept: accept})
+		if !cached && err == nil && info.final != nil && info.final.String() != target {
+			f.mu.Lock()
+			f.locs[e.Path] = cachedLoc{u: info.final, expires: locationExpiry(info.final, info.foreign, time.Now())}
+			f.mu.Unlock()
+		}
+		if resolved != nil {
+			f.mu.Lock()
+			delete(f.resolving, e.Path)
+			f.mu.Unlock()
+			close(resolved)
+		}
 		if err != nil {
 			var he *Error
 			if cached && try == 0 && errors.As(err, &he) && (he.Status == 403 || he.Status == 401 || he.Status == 404 || he.Status == 410) {
@@ -53,12 +88,10 @@ func (f *FS) openRange(ctx context.Context, e *Entry, off, end int64) (io.ReadCl
 				f.mu.Unlock()
 				continue // the signed URL expired or was revoked: resolve again
 			}
+			if !cached && errors.As(err, &he) && he.Status == 404 && he.Code == "EntryNotFound" && f.cache != nil {
+				_ = f.cache.markMissing(f.commit, e.Path) // absent at this commit
+			}
 			return nil, err
-		}
-		if !cached && info.final != nil && info.final.String() != target {
-			f.mu.Lock()
-			f.locs[e.Path] = cachedLoc{u: info.final, expires: locationExpiry(info.final, info.foreign, time.Now())}
-			f.mu.Unlock()
 		}
 		return f.rangeBody(e, resp, off, end)
 	}
@@ -251,8 +284,10 @@ func (r *remoteFile) errClosed(op string) error {
 }
 
 // ReadAt reads len(p) bytes at off with one range request (or from memory
-// when a previous request covered them). Calls that continue where the
-// previous one ended fetch a growing window ahead.
+// when a previous request covered them). Small calls (under the block
+// size) that continue where the previous one ended fetch a growing window
+// ahead; larger calls fetch exactly what they ask for. ReadAt is safe for
+// concurrent use.
 func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	if r.shut.Load() {
 		return 0, r.errClosed("read")
@@ -273,7 +308,7 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 	}
 	fetch := want
 	r.raMu.Lock()
-	if off == r.raNext && off > 0 {
+	if off == r.raNext && off > 0 && want < r.fs.cfg.blockSize {
 		r.raWindow = min(max(r.raWindow*2, r.fs.cfg.blockSize), r.fs.cfg.blockSize*int64(r.fs.cfg.readAhead))
 		fetch = max(fetch, min(r.raWindow, r.size-off))
 	} else {
@@ -302,6 +337,22 @@ func (r *remoteFile) ReadAt(p []byte, off int64) (int, error) {
 		r.mem.put(off, append([]byte(nil), buf...))
 	}
 	return int(want), eof
+}
+
+// OpenRange returns a reader of the n bytes at off, fetched with one
+// streaming request (resumed from where it breaks, like Read). It is for
+// readers that know the exact range they will read in order, such as a
+// Parquet row group (arrowio uses it). The request is sent on the first
+// Read; the caller must Close the reader. It is safe for concurrent use
+// with every other method but Close.
+func (r *remoteFile) OpenRange(off, n int64) (io.ReadCloser, error) {
+	if r.shut.Load() {
+		return nil, r.errClosed("read")
+	}
+	if off < 0 || n < 0 || off > r.size || n > r.size-off {
+		return nil, &fs.PathError{Op: "read", Path: r.e.Path, Err: fs.ErrInvalid}
+	}
+	return &rangeReader{f: r.fs, e: r.e, ctx: r.ctx, off: off, end: off + n}, nil
 }
 
 // smallRead is the size up to which exact ReadAt results are kept in
@@ -686,6 +737,11 @@ func (c *cachedFile) Write([]byte) (int, error)          { return 0, c.ro() }
 func (c *cachedFile) WriteAt([]byte, int64) (int, error) { return 0, c.ro() }
 func (c *cachedFile) WriteString(string) (int, error)    { return 0, c.ro() }
 func (c *cachedFile) Truncate(int64) error               { return c.ro() }
+
+// Unwrap returns the cached file on disk, so that readers that look
+// through wrappers (arrowio.FileUnwrapper) treat it as the local file it
+// is: memory-mapped, read concurrently, never prebuffered.
+func (c *cachedFile) Unwrap() afero.File { return c.File }
 
 // LocalPath returns the path of the file in the Hub cache, for callers that
 // want to memory-map it.

@@ -45,6 +45,11 @@ type FS struct {
 	dirs    map[string][]*Entry // listed directories
 	full    bool                // entries holds the whole tree
 	locs    map[string]cachedLoc
+	// resolving holds, per path, a channel closed when the request that
+	// is resolving the path's location ends, so that concurrent first
+	// reads of a file resolve it once.
+	resolving map[string]chan struct{}
+	walked    map[string]bool // directories listed recursively
 }
 
 var (
@@ -214,6 +219,14 @@ func (f *FS) stat(ctx context.Context, p string) (*Entry, error) {
 		}
 		return e, nil
 	}
+	if f.cache != nil && f.cache.knownMissing(f.commit, p) {
+		// The cache knows the file is absent at this commit, which
+		// cannot change: no request, online or off.
+		f.mu.Lock()
+		f.entries[p] = nil
+		f.mu.Unlock()
+		return nil, f.notExist("stat", p)
+	}
 	if f.offline {
 		if err := f.loadOffline(); err != nil {
 			return nil, err
@@ -247,6 +260,9 @@ func (f *FS) stat(ctx context.Context, p string) (*Entry, error) {
 	f.mu.Lock()
 	f.entries[p] = nil
 	f.mu.Unlock()
+	if f.cache != nil {
+		_ = f.cache.markMissing(f.commit, p) // best effort, like huggingface_hub
+	}
 	return nil, f.notExist("stat", p)
 }
 
@@ -384,7 +400,7 @@ func (f *FS) Walk(ctx context.Context, dir string) ([]*Entry, error) {
 		return nil, err
 	}
 	f.mu.Lock()
-	full := f.full
+	full := f.full || f.walkedLocked(p)
 	f.mu.Unlock()
 	if f.offline && !full {
 		if err := f.loadOffline(); err != nil {
@@ -402,6 +418,12 @@ func (f *FS) Walk(ctx context.Context, dir string) ([]*Entry, error) {
 			ptrs[i] = &list[i]
 		}
 		f.remember(ptrs, p, true)
+		f.mu.Lock()
+		if f.walked == nil {
+			f.walked = map[string]bool{}
+		}
+		f.walked[p] = true
+		f.mu.Unlock()
 		if p == "" && f.cache != nil {
 			_ = f.cache.writeTree(f.commit, ptrs)
 		}
@@ -421,6 +443,19 @@ func (f *FS) Walk(ctx context.Context, dir string) ([]*Entry, error) {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, nil
+}
+
+// walkedLocked reports whether p or a directory above it was listed
+// recursively, so that every entry under p is known. f.mu is held.
+func (f *FS) walkedLocked(p string) bool {
+	for d := p; ; d = parentDir(d) {
+		if f.walked[d] {
+			return true
+		}
+		if d == "" {
+			return false
+		}
+	}
 }
 
 // Open opens name for reading. A directory can be listed with Readdir.

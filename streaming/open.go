@@ -24,7 +24,9 @@ const openWorkers = 8
 // (default the OS filesystem); it may be a glob or a directory (see
 // hubfs.Resolve), and its files are taken sorted. Hub files are read with
 // HTTP range requests through hubfs (WithHubOptions configures it:
-// endpoint, token, retries, memory cache).
+// endpoint, token, retries, memory cache): their Parquet footers are read
+// once, here, and when shards are read in order the row groups of the
+// next two shards are fetched while the current ones decode.
 //
 // Every Parquet row group and every Arrow IPC file batch is a shard; other
 // files are one shard each. Open reads only footers, except for formats
@@ -86,9 +88,19 @@ type fileSource struct {
 	fileOf   []int // file index of each shard
 	readOpts []arrowio.ReadOption
 	mem      memory.Allocator
-	cache    *readCache // nil: none
-	readers  readerPool // open Parquet files, shared by their row groups
+	cache    *readCache               // nil: none
+	readers  readerPool               // open Parquet files, shared by their row groups
+	footers  []*arrowio.ParquetFooter // by file: kept from Open for remote Parquet files, else nil
+	ahead    shardAhead
 }
+
+// Parquet footers of remote files are kept from Open to the reads, so
+// that opening a file to read its row groups sends no request: each
+// footer up to maxKeptFooter bytes, all of them up to maxKeptFooters.
+const (
+	maxKeptFooter  = 1 << 20
+	maxKeptFooters = 64 << 20
+)
 
 // hold and unhold bracket a cursor's reads (see holder).
 func (s *fileSource) hold()   { s.readers.hold() }
@@ -97,6 +109,7 @@ func (s *fileSource) unhold() { s.readers.unhold() }
 type fileInfo struct {
 	schema *arrow.Schema
 	shards []Shard
+	footer *arrowio.ParquetFooter // remote Parquet files only
 	err    error
 }
 
@@ -124,9 +137,15 @@ func openFiles(ctx context.Context, files []fileRef, o options) (*fileSource, er
 	}
 	wg.Wait()
 	schemas := make([]*arrow.Schema, len(files))
+	src.footers = make([]*arrowio.ParquetFooter, len(files))
+	kept := 0
 	for i, info := range infos {
 		if info.err != nil {
 			return nil, info.err
+		}
+		if ft := info.footer; ft != nil && ft.Size() <= maxKeptFooter && kept+ft.Size() <= maxKeptFooters {
+			src.footers[i] = ft
+			kept += ft.Size()
 		}
 		schemas[i] = info.schema
 		for _, sh := range info.shards {
@@ -172,6 +191,9 @@ func (s *fileSource) inspect(ctx context.Context, ref fileRef) fileInfo {
 		}
 		defer r.Close()
 		info := fileInfo{schema: r.Schema()}
+		if ref.remote {
+			info.footer = r.Footer()
+		}
 		for _, g := range r.RowGroups() {
 			info.shards = append(info.shards, Shard{Path: f.name, RowGroup: g.Index, Batch: -1, Rows: g.NumRows})
 		}
@@ -209,6 +231,7 @@ func (s *fileSource) Shards() []Shard       { return s.shards }
 func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
 	sh, f := s.shards[i], s.files[s.fileOf[i]]
 	batches := func(yield func(arrow.RecordBatch, error) bool) {
+		s.prefetchNext(i)
 		f, err := s.cached(f, true)
 		if err != nil {
 			yield(nil, err)
@@ -233,7 +256,7 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 		if sh.RowGroup >= 0 {
 			// The file stays open for its other row groups.
 			r, release, err := s.readers.acquire(s.fileOf[i], func() (*arrowio.ParquetReader, error) {
-				return arrowio.OpenParquet(f.fs, f.path, s.readOpts...)
+				return arrowio.OpenParquetFooter(f.fs, f.path, s.footers[s.fileOf[i]], s.readOpts...)
 			})
 			if err != nil {
 				yield(nil, err)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/apache/arrow-go/v18/parquet"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/quiverdata/quiver/arrowio"
@@ -146,11 +148,14 @@ func TestOpenHubWithFaults(t *testing.T) {
 	srv.SetFaults(hubtest.FaultConfig{Rate: 0.05, Seed: 1})
 	opts := []Option{WithChunkRows(1000), WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""),
 		hubfs.WithToken(""), hubfs.WithBackoff(time.Millisecond, 5*time.Millisecond), hubfs.WithRetries(10))}
-	remote, err := Open(context.Background(), []string{"hf://datasets/org/faulty/data/*.parquet"}, opts...)
-	require.NoError(t, err)
-	require.Len(t, remote.Shards(), 6)
-	got, _ := ids(t, remote.Shuffle(5, 2000).SplitByNode(0, 3))
-	require.Equal(t, want, got)
+	// Two passes, so that enough requests are made for some to fail.
+	for range 2 {
+		remote, err := Open(context.Background(), []string{"hf://datasets/org/faulty/data/*.parquet"}, opts...)
+		require.NoError(t, err)
+		require.Len(t, remote.Shards(), 6)
+		got, _ := ids(t, remote.Shuffle(5, 2000).SplitByNode(0, 3))
+		require.Equal(t, want, got)
+	}
 	st := srv.Stats()
 	t.Logf("%d requests, %d faults injected", st.Requests, st.Faults)
 	require.Positive(t, st.Faults, "no fault was injected; the test proves nothing")
@@ -201,4 +206,37 @@ func TestReadCache(t *testing.T) {
 		total += info.Size()
 	}
 	require.LessOrEqual(t, total, small)
+}
+
+// TestOpenHubReadsFootersOnce checks that streaming Hub files reads each
+// Parquet footer once, when the stream is opened: reading the row groups
+// afterwards requests only column chunks (one request per row group).
+func TestOpenHubReadsFootersOnce(t *testing.T) {
+	t.Setenv("HF_HOME", t.TempDir())
+	t.Setenv("HF_TOKEN", "")
+	files := map[string][]byte{
+		"data/a.parquet": parquetBytes(t, 0, 3000, 3000, 1234),
+		"data/b.parquet": parquetBytes(t, 7234, 5000),
+	}
+	srv := hubtest.New()
+	defer srv.Close()
+	srv.AddRepo("dataset", "org/footers").Commit("main", files)
+	s, err := Open(context.Background(), []string{"hf://datasets/org/footers/data"},
+		WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken("")))
+	require.NoError(t, err)
+	srv.ResetStats()
+	got, _ := ids(t, s)
+	requirePermutation(t, 12234, got)
+	reqs := srv.CDNRequests()
+	require.NotEmpty(t, reqs)
+	for _, r := range reqs {
+		rng := r.Header.Get("Range")
+		for name, data := range files {
+			tail := fmt.Sprintf("-%d", len(data)-1)
+			if strings.HasSuffix(rng, tail) {
+				t.Errorf("%s: footer read again (%s)", name, rng)
+			}
+		}
+	}
+	assert.LessOrEqual(t, len(reqs), 4+1, "one request per row group (and at most one fetched ahead for nothing)")
 }

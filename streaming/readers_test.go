@@ -36,6 +36,10 @@ type countedFile struct {
 	once sync.Once
 }
 
+// Unwrap lets the readers see the in-memory file behind, whose ReadAt they
+// must serialise.
+func (f *countedFile) Unwrap() afero.File { return f.File }
+
 func (f *countedFile) Close() error {
 	f.once.Do(func() {
 		f.c.mu.Lock()
@@ -135,4 +139,28 @@ type arrowioReader = arrowio.ParquetReader
 
 func openTestReader(fsys afero.Fs) (*arrowio.ParquetReader, error) {
 	return arrowio.OpenParquet(fsys, "/a.parquet")
+}
+
+// TestShardAhead checks which shards are fetched ahead as reads start: in
+// canonical order (even when a shard's read starts just before the one
+// before it), the next two not started; in shuffled order, none.
+func TestShardAhead(t *testing.T) {
+	cases := []struct {
+		name   string
+		starts []int
+		want   [][]int // shards to fetch ahead at each start
+	}{
+		{"in order", []int{0, 1, 2, 3, 4}, [][]int{{1, 2}, {2, 3}, {3, 4}, {4, 5}, {5}}},
+		// 2 asks for 4 again: the reader skips a group already fetched.
+		{"pairs out of order", []int{1, 0, 3, 2}, [][]int{nil, {2}, {4, 5}, {4}}},
+		{"shuffled", []int{5, 2, 8}, [][]int{nil, nil, nil}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var a shardAhead
+			for k, i := range tc.starts {
+				require.Equal(t, tc.want[k], a.next(i, 6), "start of shard %d", i)
+			}
+		})
+	}
 }

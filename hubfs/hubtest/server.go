@@ -159,13 +159,36 @@ func New() *Server {
 		signKey:      []byte("hubtest-signing-key"),
 		windowStart:  time.Now(),
 	}
-	s.hub = httptest.NewServer(http.HandlerFunc(s.serveHub))
-	s.cdn = httptest.NewServer(http.HandlerFunc(s.serveCDN))
+	s.hub = newServer(http.HandlerFunc(s.serveHub))
+	s.cdn = newServer(http.HandlerFunc(s.serveCDN))
 	s.URL = s.hub.URL
 	// Use "localhost" for the CDN so that it is a different host than the
 	// Hub's 127.0.0.1 even without ports: clients must treat it as foreign.
 	s.CDNURL = strings.Replace(s.cdn.URL, "127.0.0.1", "localhost", 1)
 	return s
+}
+
+// newServer starts an httptest server whose connections have large send
+// buffers, so that a file body is handed to the kernel in few writes
+// rather than parking the handler every few hundred kilobytes.
+func newServer(h http.Handler) *httptest.Server {
+	srv := httptest.NewUnstartedServer(h)
+	srv.Listener = bigBufListener{srv.Listener}
+	srv.Start()
+	return srv
+}
+
+// sendBuffer is the socket send buffer of served connections.
+const sendBuffer = 4 << 20
+
+type bigBufListener struct{ net.Listener }
+
+func (l bigBufListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetWriteBuffer(sendBuffer)
+	}
+	return c, err
 }
 
 // Close shuts both servers down.
