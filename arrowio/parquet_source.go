@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math/bits"
 	"os"
 	"slices"
 	"sync"
 
+	"github.com/quiverdata/quiver/internal/recycle"
 	"github.com/spf13/afero"
 	"github.com/spf13/afero/mem"
 )
@@ -287,7 +287,7 @@ func (s *parquetSource) prebuffer(ranges []byteRange) *prebufSet {
 	}
 	set := &prebufSet{s: s, size: total}
 	for _, r := range ranges {
-		b := &prebuf{off: r.off, data: getBuf(r.n), ready: make(chan struct{})}
+		b := &prebuf{off: r.off, data: recycle.Default.AllocateUnzeroed(int(r.n)), ready: make(chan struct{})}
 		set.bufs = append(set.bufs, b)
 		s.held = append(s.held, b)
 	}
@@ -331,7 +331,7 @@ func (s *parquetSource) recycleLocked(b *prebuf) {
 	default:
 		return // the fetch goroutine recycles it when done
 	}
-	putBuf(b.data)
+	recycle.Default.Free(b.data)
 	b.data = nil
 }
 
@@ -664,37 +664,4 @@ func (r *ParquetReader) prefetch(g int) {
 		_ = bad
 	})
 	r.ahead.put(g, pg, r.src)
-}
-
-// Prebuffer memory is recycled through pools of power-of-two capacities
-// (from 64 KiB), so that reading footers ahead does not allocate and clear
-// fresh memory for every file.
-const (
-	minPoolShift = 16
-	maxPoolShift = 30
-)
-
-var bufPools [maxPoolShift + 1]sync.Pool
-
-// getBuf returns a buffer of length n, its contents undefined.
-func getBuf(n int64) []byte {
-	shift := max(bits.Len64(uint64(n-1)), minPoolShift)
-	if n <= 0 || shift > maxPoolShift {
-		return make([]byte, n)
-	}
-	if p, ok := bufPools[shift].Get().(*[]byte); ok {
-		return (*p)[:n]
-	}
-	return make([]byte, n, 1<<shift)
-}
-
-// putBuf gives a buffer from getBuf back.
-func putBuf(b []byte) {
-	c := cap(b)
-	shift := bits.Len64(uint64(c - 1))
-	if c == 0 || c != 1<<shift || shift < minPoolShift || shift > maxPoolShift {
-		return
-	}
-	b = b[:0]
-	bufPools[shift].Put(&b)
 }
