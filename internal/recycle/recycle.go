@@ -23,7 +23,7 @@ import (
 
 // DefaultMaxBytes bounds the bytes Default keeps: a few decoded batches and
 // gathered windows.
-const DefaultMaxBytes = 32 << 20
+const DefaultMaxBytes = 64 << 20
 
 // Default is the process-wide recycling allocator that packages use in place
 // of memory.DefaultAllocator (see For).
