@@ -489,7 +489,11 @@ func (c *config) runFrom(ctx context.Context, st *state, base int64, size, worke
 	if size <= 0 {
 		size = DefaultBatchSize
 	}
-	next := windows(st, size)
+	return c.runWindows(ctx, st, base, windows(st, size), workers, emit)
+}
+
+// runWindows is runFrom over the windows next hands out.
+func (c *config) runWindows(ctx context.Context, st *state, base int64, next func() (window, bool), workers int, emit func(arrow.RecordBatch) bool) error {
 	if len(st.pending) == 0 && st.sel.Contiguous() {
 		workers = 1 // zero-copy slices: nothing to parallelize
 	}

@@ -44,12 +44,48 @@ func (c *config) sweepable(st *state) bool {
 }
 
 // runBulk is runFrom for writes of every row: it sweeps when st is
-// sweepable.
+// sweepable, and a contiguous read of a large mapped source evicts the
+// pages it has left behind.
 func (c *config) runBulk(ctx context.Context, st *state, base int64, size, workers int, emit func(arrow.RecordBatch) bool) error {
 	if c.sweepable(st) {
 		return c.runSweep(ctx, st, base, size, workers, emit)
 	}
-	return c.runFrom(ctx, st, base, size, workers, emit)
+	if size <= 0 {
+		size = DefaultBatchSize
+	}
+	next := windows(st, size)
+	if st.sel.Contiguous() && st.src.evictChunk != nil && st.src.bytes() >= 2*trailBytes {
+		next = evictingBehind(st, next)
+	}
+	return c.runWindows(ctx, st, base, next, workers, emit)
+}
+
+// trailBytes is about how much of a mapped source a contiguous bulk read
+// keeps resident behind the window it hands out: enough that batches
+// still being processed or buffered by a writer are not evicted. (A
+// variable for tests.)
+var trailBytes int64 = 64 << 20
+
+// evictingBehind wraps next, whose windows are contiguous and in order,
+// so that handing out a window in source chunk ci evicts the chunks more
+// than trailBytes behind it. Evicting a chunk still in use is harmless:
+// its pages are mapped again on access.
+func evictingBehind(st *state, next func() (window, bool)) func() (window, bool) {
+	c := st.src.chunks
+	per := max(1, st.src.bytes()/max(1, c.Len())) // bytes per row
+	evicted := 0                                  // chunks below this are evicted
+	return func() (window, bool) {
+		w, ok := next()
+		if !ok || w.sel.Len() == 0 {
+			return w, ok
+		}
+		ci, _ := c.Locate(w.sel.At(0))
+		for evicted < ci && (c.Starts[ci]-c.Starts[evicted+1])*per >= trailBytes {
+			st.src.evictChunk(evicted)
+			evicted++
+		}
+		return w, ok
+	}
 }
 
 // runSweep is runFrom (rows of st through its pending ops to emit, in
