@@ -358,11 +358,14 @@ func gatherScattered(mem memory.Allocator, c Chunks, sel Selection) (b arrow.Rec
 	if n/runs >= scatteredRunLen {
 		return nil, false, nil
 	}
-	bi, ri, batches, err := routeRows(c, sel.Idx)
+	bi, ri := scratchInt32(int(n)), scratchInt64(int(n))
+	defer releaseInt32(bi)
+	defer releaseInt64(ri)
+	batches, err := routeRows(c, sel.Idx, *bi, *ri)
 	if err != nil {
 		return nil, false, err
 	}
-	out, err := gatherRows(mem, c.Schema, batches, bi, ri)
+	out, err := gatherRows(mem, c.Schema, batches, *bi, *ri)
 	if err != nil {
 		return nil, false, nil // errNoFastTake: the span path copes
 	}
@@ -371,11 +374,9 @@ func gatherScattered(mem memory.Allocator, c Chunks, sel Selection) (b arrow.Rec
 
 // routeRows finds the batch of every position of idx: row i of the
 // gather is row ri[i] of batches[bi[i]], where batches lists the batches
-// idx touches (loaded, borrowed from c).
-func routeRows(c Chunks, idx []int64) (bi []int32, ri []int64, batches []arrow.RecordBatch, err error) {
-	n, total := len(idx), c.Len()
-	bi = make([]int32, n)
-	ri = make([]int64, n)
+// idx touches (loaded, borrowed from c). bi and ri have len(idx) entries.
+func routeRows(c Chunks, idx []int64, bi []int32, ri []int64) (batches []arrow.RecordBatch, err error) {
+	total := c.Len()
 	// slot[ci] is 1 + the index of batch ci in batches; 0 while unused.
 	slot := make([]int32, c.NumBatches())
 	use := func(ci int) (int32, error) {
@@ -396,7 +397,7 @@ func routeRows(c Chunks, idx []int64) (bi []int32, ri []int64, batches []arrow.R
 		shift := bits.TrailingZeros64(uint64(r))
 		for i, p := range idx {
 			if uint64(p) >= uint64(total) {
-				return nil, nil, nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+				return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
 			}
 			ci := p >> shift
 			bi[i], ri[i] = int32(ci), p-ci<<shift
@@ -406,31 +407,31 @@ func routeRows(c Chunks, idx []int64) (bi []int32, ri []int64, batches []arrow.R
 			if used != 0 {
 				slot[ci] = 0
 				if _, err := use(ci); err != nil {
-					return nil, nil, nil, err
+					return nil, err
 				}
 			}
 		}
 		for i, ci := range bi {
 			bi[i] = slot[ci] - 1
 		}
-		return bi, ri, batches, nil
+		return batches, nil
 	}
 	cur, lo, hi := int32(-1), int64(0), int64(0)
 	for i, p := range idx {
 		if p < lo || p >= hi {
 			if p < 0 || p >= total {
-				return nil, nil, nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
+				return nil, fmt.Errorf("%w: row %d outside %d rows", ErrOp, p, total)
 			}
 			ci, _ := c.Locate(p)
 			lo, hi = c.Starts[ci], c.Starts[ci+1]
 			if cur, err = use(ci); err != nil {
-				return nil, nil, nil, err
+				return nil, err
 			}
 		}
 		bi[i] = cur
 		ri[i] = p - lo
 	}
-	return bi, ri, batches, nil
+	return batches, nil
 }
 
 // ConcatBatches concatenates batches with one schema into one batch owned

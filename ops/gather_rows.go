@@ -69,7 +69,9 @@ func gatherData(mem memory.Allocator, ds []arrow.ArrayData, bi []int32, ri []int
 			for k, d := range ds {
 				offs[k] = int64(d.Offset())
 			}
-			pos = make([]int64, n)
+			p := scratchInt64(n)
+			defer releaseInt64(p)
+			pos = *p
 			for i, b := range bi {
 				pos[i] = ri[i] + offs[b]
 			}
@@ -315,7 +317,9 @@ func gatherVarRanges[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData
 	}
 	// Pass 1: each row's first value and length (independent loads),
 	// lengths summed into the new offsets.
-	starts := make([]int64, n)
+	sp := scratchInt64(n)
+	defer releaseInt64(sp)
+	starts := *sp
 	var total int64
 	for i, b := range bi {
 		o := srcOffs[b]
