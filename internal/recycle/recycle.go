@@ -43,7 +43,7 @@ var Default = New(DefaultMaxBytes)
 type Allocator struct {
 	mu      sync.Mutex
 	classes [numClasses][][]byte // class c holds buffers of capacity classSize(c)
-	held    int          // bytes held
+	held    int                  // bytes held
 	max     int
 }
 

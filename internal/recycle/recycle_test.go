@@ -17,7 +17,7 @@ func TestAllocatorSizesAndBound(t *testing.T) {
 		}
 		a.Free(b)
 	}
-	a.Free(make([]byte, 100))   // not a class size: dropped
+	a.Free(make([]byte, 100)) // not a class size: dropped
 	for c := range numClasses {
 		if got := sizeClass(classSize(c)); got != c {
 			t.Fatalf("sizeClass(classSize(%d) = %d) = %d", c, classSize(c), got)
