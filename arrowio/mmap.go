@@ -159,19 +159,24 @@ type FileUnwrapper interface {
 // OsFs and ReadOnlyFs hand out *os.File, BasePathFs wraps one, and any
 // FileUnwrapper is followed.
 func osFileOf(f afero.File) *os.File {
+	o, _ := innerFile(f).(*os.File)
+	return o
+}
+
+// innerFile follows wrappers (afero's BasePathFile, any FileUnwrapper) to
+// the innermost file.
+func innerFile(f afero.File) afero.File {
 	for range 8 { // bounded: wrappers may nest
 		switch v := f.(type) {
-		case *os.File:
-			return v
 		case *afero.BasePathFile:
 			f = v.File
 		case FileUnwrapper:
 			f = v.Unwrap()
 		default:
-			return nil
+			return f
 		}
 	}
-	return nil
+	return f
 }
 
 // unmapFunc unmaps a region; tests replace it to observe unmapping.

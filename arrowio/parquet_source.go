@@ -127,22 +127,6 @@ func newParquetSource(f afero.File, limit int64) (*parquetSource, error) {
 	return s, nil
 }
 
-// innerFile follows wrappers (afero's BasePathFile, any FileUnwrapper) to
-// the innermost file.
-func innerFile(f afero.File) afero.File {
-	for range 8 { // bounded: wrappers may nest
-		switch v := f.(type) {
-		case *afero.BasePathFile:
-			f = v.File
-		case FileUnwrapper:
-			f = v.Unwrap()
-		default:
-			return f
-		}
-	}
-	return f
-}
-
 func (s *parquetSource) ReadAt(p []byte, off int64) (int, error) {
 	b, w := s.lookup(off, int64(len(p)))
 	if b != nil {
