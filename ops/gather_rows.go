@@ -282,6 +282,13 @@ func gatherWords[T any](dst []byte, srcs [][]byte, bi []int32, pos []int64) {
 	for k, b := range srcs {
 		s[k] = view[T](b)
 	}
+	if len(s) == 1 { // one source (a window within one batch): no routing
+		src := s[0]
+		for i, p := range pos[:len(bi)] {
+			d[i] = src[p]
+		}
+		return
+	}
 	for i, b := range bi {
 		d[i] = s[b][pos[i]]
 	}
@@ -321,12 +328,22 @@ func gatherVarRanges[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData
 	defer releaseInt64(sp)
 	starts := *sp
 	var total int64
-	for i, b := range bi {
-		o := srcOffs[b]
-		lo, hi := o[pos[i]], o[pos[i]+1]
-		starts[i] = (int64(lo) + base[b]) * w
-		dOff[i] = O(total)
-		total += int64(hi - lo)
+	if len(ds) == 1 { // one source: no routing
+		o, b0 := srcOffs[0], base[0]
+		for i, p := range pos[:n] {
+			lo, hi := o[p], o[p+1]
+			starts[i] = (int64(lo) + b0) * w
+			dOff[i] = O(total)
+			total += int64(hi - lo)
+		}
+	} else {
+		for i, b := range bi {
+			o := srcOffs[b]
+			lo, hi := o[pos[i]], o[pos[i]+1]
+			starts[i] = (int64(lo) + base[b]) * w
+			dOff[i] = O(total)
+			total += int64(hi - lo)
+		}
 	}
 	if unsafe.Sizeof(O(0)) == 4 && total > math.MaxInt32 {
 		offsets.Release()
@@ -413,8 +430,5 @@ func prefetchRange(src []byte, lo, n int64) {
 		return
 	}
 	p := uintptr(unsafe.Pointer(&src[lo]))
-	end := p + uintptr(min(n, prefetchMax))
-	for q := p &^ 63; q < end; q += 64 {
-		prefetch(q)
-	}
+	prefetchLines(p, p+uintptr(min(n, prefetchMax)))
 }

@@ -1,8 +1,8 @@
 package ops
 
-// prefetch asks the processor to bring the cache line holding addr into
-// its caches without waiting for it. A prefetch never faults: addr need
-// not be mapped.
+// prefetchLines asks the processor to bring every cache line from the one
+// holding addr up to end (exclusive) into its caches, without waiting for
+// them. A prefetch never faults: the addresses need not be mapped.
 //
 //go:noescape
-func prefetch(addr uintptr)
+func prefetchLines(addr, end uintptr)

@@ -2,5 +2,5 @@
 
 package ops
 
-// prefetch is a no-op where no prefetch instruction is wired up.
-func prefetch(addr uintptr) {}
+// prefetchLines is a no-op where no prefetch instruction is wired up.
+func prefetchLines(addr, end uintptr) {}
