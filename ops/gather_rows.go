@@ -355,16 +355,41 @@ func gatherVarRanges[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData
 	// Pass 2: copy the values. Each copy starts with a cache miss (the
 	// sources are rarely still in the caches when rows are gathered):
 	// the lines of the row prefetchAhead rows on are requested while this
-	// one is copied, so the misses overlap.
-	for i := range min(n, prefetchAhead) {
-		prefetchRange(srcVals[bi[i]], starts[i], int64(dOff[i+1]-dOff[i])*w)
-	}
-	for i, b := range bi {
-		if j := i + prefetchAhead; j < n {
-			prefetchRange(srcVals[bi[j]], starts[j], int64(dOff[j+1]-dOff[j])*w)
+	// one is copied, so the misses overlap. (Prefetching needs no bounds
+	// check: a prefetch never faults.)
+	bases := make([]uintptr, len(srcVals))
+	for k, v := range srcVals {
+		if len(v) > 0 {
+			bases[k] = uintptr(unsafe.Pointer(unsafe.SliceData(v)))
 		}
-		at, end := int64(dOff[i])*w, int64(dOff[i+1])*w
-		copy(dVals[at:end], srcVals[b][starts[i]:starts[i]+end-at])
+	}
+	ahead := func(j int, base uintptr) {
+		p := base + uintptr(starts[j])
+		prefetchLines(p, p+uintptr(min(int64(dOff[j+1]-dOff[j])*w, prefetchMax)))
+	}
+	if len(ds) == 1 { // one source: no routing
+		vals, base := srcVals[0], bases[0]
+		for i := range min(n, prefetchAhead) {
+			ahead(i, base)
+		}
+		for i := range n {
+			if j := i + prefetchAhead; j < n {
+				ahead(j, base)
+			}
+			at, end := int64(dOff[i])*w, int64(dOff[i+1])*w
+			copy(dVals[at:end], vals[starts[i]:starts[i]+end-at])
+		}
+	} else {
+		for i := range min(n, prefetchAhead) {
+			ahead(i, bases[bi[i]])
+		}
+		for i, b := range bi {
+			if j := i + prefetchAhead; j < n {
+				ahead(j, bases[bi[j]])
+			}
+			at, end := int64(dOff[i])*w, int64(dOff[i+1])*w
+			copy(dVals[at:end], srcVals[b][starts[i]:starts[i]+end-at])
+		}
 	}
 	return offsets, values
 }
@@ -422,13 +447,3 @@ const prefetchAhead = 8
 // prefetchMax bounds the bytes of one row that are prefetched; beyond it
 // the copy streams and the hardware prefetcher follows.
 const prefetchMax = 512
-
-// prefetchRange prefetches the cache lines that src[lo:lo+n] touches (up
-// to prefetchMax bytes).
-func prefetchRange(src []byte, lo, n int64) {
-	if n <= 0 || lo < 0 || lo+n > int64(len(src)) {
-		return
-	}
-	p := uintptr(unsafe.Pointer(&src[lo]))
-	prefetchLines(p, p+uintptr(min(n, prefetchMax)))
-}
