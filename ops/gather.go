@@ -521,16 +521,28 @@ func routeSpans(c Chunks, sel Selection) ([]span, error) {
 // fastGather builds a batch of the rows spans of batches by copying
 // buffers directly (no compute kernels, no intermediate concatenation).
 // An unexpected layout is reported as an error so callers can fall back.
-func fastGather(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, spans []span) (out arrow.RecordBatch, err error) {
+func fastGather(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, spans []span) (arrow.RecordBatch, error) {
+	var n int64
+	for _, s := range spans {
+		n += s.n
+	}
+	return buildColumns(schema, batches, n, func(ds []arrow.ArrayData) arrow.ArrayData {
+		return takeSpans(mem, ds, spans)
+	})
+}
+
+// buildColumns makes a batch of schema with rows rows whose column j is
+// column(the column j of every batch): the one loop of the typed
+// gathers. A panic in column (a layout the typed code does not expect) is
+// returned as an error wrapping errNoFastTake, for the caller to fall back
+// on. The result is owned by the caller.
+func buildColumns(schema *arrow.Schema, batches []arrow.RecordBatch, rows int64,
+	column func(ds []arrow.ArrayData) arrow.ArrayData) (out arrow.RecordBatch, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("%w: %v", errNoFastTake, r)
 		}
 	}()
-	var n int64
-	for _, s := range spans {
-		n += s.n
-	}
 	cols := make([]arrow.Array, schema.NumFields())
 	defer func() {
 		for _, c := range cols {
@@ -544,9 +556,9 @@ func fastGather(mem memory.Allocator, schema *arrow.Schema, batches []arrow.Reco
 		for k, b := range batches {
 			ds[k] = b.Column(j).Data()
 		}
-		d := takeSpans(mem, ds, spans)
+		d := column(ds)
 		cols[j] = array.MakeFromData(d)
 		d.Release()
 	}
-	return array.NewRecordBatch(schema, cols, n), nil
+	return array.NewRecordBatch(schema, cols, rows), nil
 }

@@ -2,7 +2,6 @@ package ops
 
 import (
 	"encoding/binary"
-	"fmt"
 	"math"
 	"unsafe"
 
@@ -30,30 +29,10 @@ const scatteredRunLen = 4
 // batches. The result is owned by the caller. Layouts it does not expect
 // are reported as errors wrapping errNoFastTake, for the caller to fall
 // back on.
-func gatherRows(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, bi []int32, ri []int64) (out arrow.RecordBatch, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			out, err = nil, fmt.Errorf("%w: %v", errNoFastTake, r)
-		}
-	}()
-	cols := make([]arrow.Array, schema.NumFields())
-	defer func() {
-		for _, c := range cols {
-			if c != nil {
-				c.Release()
-			}
-		}
-	}()
-	ds := make([]arrow.ArrayData, len(batches))
-	for j := range cols {
-		for k, b := range batches {
-			ds[k] = b.Column(j).Data()
-		}
-		d := gatherData(mem, ds, bi, ri)
-		cols[j] = array.MakeFromData(d)
-		d.Release()
-	}
-	return array.NewRecordBatch(schema, cols, int64(len(bi))), nil
+func gatherRows(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, bi []int32, ri []int64) (arrow.RecordBatch, error) {
+	return buildColumns(schema, batches, int64(len(bi)), func(ds []arrow.ArrayData) arrow.ArrayData {
+		return gatherData(mem, ds, bi, ri)
+	})
 }
 
 // gatherData gathers rows (bi[i], ri[i]) of the arrays ds, whose positions

@@ -27,6 +27,13 @@ type readCache struct {
 	dir string
 	max int64
 	mu  sync.Mutex
+	// pins counts, per copy, callers between local and their open of it:
+	// eviction skips pinned copies, so a copy is never removed between
+	// being handed out and being opened (an open copy survives removal).
+	pins map[string]int
+	// over is set when an eviction left the cache above max because the
+	// copies it needed to remove were pinned: the last unpin evicts.
+	over bool
 }
 
 const cacheTemp = ".part-"
@@ -39,11 +46,20 @@ func (c *readCache) path(ref fileRef) string {
 
 // local returns the path of the cached copy of ref, fetching it first if
 // fetch is set; ok is false when there is no copy (or the file does not
-// fit in the cache): read it remotely then.
+// fit in the cache): read it remotely then. A copy returned is pinned:
+// the caller calls unpin(p) once it has opened it.
 func (c *readCache) local(ref fileRef, fetch bool) (p string, ok bool, err error) {
 	p = c.path(ref)
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer func() {
+		if ok {
+			if c.pins == nil {
+				c.pins = map[string]int{}
+			}
+			c.pins[p]++
+		}
+	}()
 	now := time.Now()
 	if _, err := os.Stat(p); err == nil {
 		_ = os.Chtimes(p, now, now) // most recently used
@@ -86,8 +102,22 @@ func (c *readCache) local(ref fileRef, fetch bool) (p string, ok bool, err error
 	return p, true, nil
 }
 
-// evict removes least recently used copies until they take at most keep
-// bytes.
+// unpin releases a pin that local took on p, and finishes an eviction
+// that pins held up.
+func (c *readCache) unpin(p string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pins[p]--; c.pins[p] <= 0 {
+		delete(c.pins, p)
+	}
+	if c.over && len(c.pins) == 0 {
+		c.over = false
+		_ = c.evict(c.max) // best effort: a failure here only delays eviction
+	}
+}
+
+// evict removes least recently used copies, other than pinned ones, until
+// they take at most keep bytes.
 func (c *readCache) evict(keep int64) error {
 	entries, err := os.ReadDir(c.dir)
 	if err != nil {
@@ -119,6 +149,10 @@ func (c *readCache) evict(keep int64) error {
 		if total <= keep {
 			break
 		}
+		if c.pins[f.path] > 0 {
+			c.over = true
+			continue
+		}
 		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}
@@ -129,14 +163,16 @@ func (c *readCache) evict(keep int64) error {
 
 // cached returns where to read ref from: its cached copy on the OS
 // filesystem when the cache applies, ref itself otherwise. With fetch
-// unset, only an existing copy is used.
-func (s *fileSource) cached(ref fileRef, fetch bool) (fileRef, error) {
+// unset, only an existing copy is used. The caller calls opened once it
+// has opened the file (until then a cached copy cannot be evicted).
+func (s *fileSource) cached(ref fileRef, fetch bool) (f fileRef, opened func(), err error) {
 	if s.cache == nil || !ref.remote {
-		return ref, nil
+		return ref, func() {}, nil
 	}
 	p, ok, err := s.cache.local(ref, fetch)
 	if err != nil || !ok {
-		return ref, err
+		return ref, func() {}, err
 	}
-	return fileRef{fs: afero.NewOsFs(), path: p, name: ref.name}, nil
+	var once sync.Once
+	return fileRef{fs: afero.NewOsFs(), path: p, name: ref.name}, func() { once.Do(func() { s.cache.unpin(p) }) }, nil
 }

@@ -178,10 +178,11 @@ func (s *fileSource) format(path string) arrowio.Format {
 // inspect learns a file's schema and shards from its footer, or by a
 // counting scan.
 func (s *fileSource) inspect(ctx context.Context, ref fileRef) fileInfo {
-	f, err := s.cached(ref, false)
+	f, opened, err := s.cached(ref, false)
 	if err != nil {
 		return fileInfo{err: err}
 	}
+	defer opened() // inspect's readers are closed on return
 	f.name = ref.name
 	switch s.format(f.path) {
 	case arrowio.FormatParquet:
@@ -232,13 +233,15 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 	sh, f := s.shards[i], s.files[s.fileOf[i]]
 	batches := func(yield func(arrow.RecordBatch, error) bool) {
 		s.prefetchNext(i)
-		f, err := s.cached(f, true)
+		f, opened, err := s.cached(f, true)
 		if err != nil {
 			yield(nil, err)
 			return
 		}
+		defer opened()
 		if sh.Batch >= 0 {
 			af, err := arrowio.OpenArrowFile(f.fs, f.path, s.readOpts...)
+			opened()
 			if err != nil {
 				yield(nil, err)
 				return
@@ -258,6 +261,7 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 			r, release, err := s.readers.acquire(s.fileOf[i], func() (*arrowio.ParquetReader, error) {
 				return arrowio.OpenParquetFooter(f.fs, f.path, s.footers[s.fileOf[i]], s.readOpts...)
 			})
+			opened()
 			if err != nil {
 				yield(nil, err)
 				return
@@ -271,6 +275,7 @@ func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatc
 			return
 		}
 		r, err := arrowio.Open(f.fs, f.path, s.readOpts...)
+		opened()
 		if err != nil {
 			yield(nil, err)
 			return

@@ -145,7 +145,7 @@ func TestOpenHubWithFaults(t *testing.T) {
 	srv := hubtest.New()
 	defer srv.Close()
 	srv.AddRepo("dataset", "org/faulty").Commit("main", files)
-	srv.SetFaults(hubtest.FaultConfig{Rate: 0.05, Seed: 1})
+	srv.SetFaults(hubtest.FaultConfig{Rate: 0.05, Seed: 21}) // seed 21 faults the 1st, 13th, 18th, ... requests
 	opts := []Option{WithChunkRows(1000), WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""),
 		hubfs.WithToken(""), hubfs.WithBackoff(time.Millisecond, 5*time.Millisecond), hubfs.WithRetries(10))}
 	// Two passes, so that enough requests are made for some to fail.
