@@ -204,10 +204,10 @@ func BenchmarkStreamShuffle(b *testing.B) {
 	})
 }
 
-// BenchmarkStreamHub streams the files from an in-process Hub over
-// loopback, through hubfs range reads.
-func BenchmarkStreamHub(b *testing.B) {
-	paths := benchData(b)
+// benchHub serves the benchmark files from an in-process Hub (closed at
+// the end of the benchmark) and returns it with a function that opens a
+// stream over them through hubfs range reads.
+func benchHub(b *testing.B, paths []string) (*hubtest.Server, func() *Stream) {
 	b.Setenv("HF_HOME", b.TempDir())
 	files := map[string][]byte{}
 	for _, p := range paths {
@@ -218,17 +218,27 @@ func BenchmarkStreamHub(b *testing.B) {
 		files["data/"+filepath.Base(p)] = data
 	}
 	srv := hubtest.New()
-	defer srv.Close()
+	b.Cleanup(srv.Close)
 	srv.AddRepo("dataset", "org/bench").Commit("main", files)
 	opts := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""),
 		hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
 	srv.ResetStats()
-	measure(b, func() int64 {
+	return srv, func() *Stream {
 		s, err := Open(context.Background(), []string{"hf://datasets/org/bench/data/*.parquet"}, opts)
 		if err != nil {
 			b.Fatal(err)
 		}
-		return streamRows(b, s)
+		return s
+	}
+}
+
+// BenchmarkStreamHub streams the files from an in-process Hub over
+// loopback, through hubfs range reads.
+func BenchmarkStreamHub(b *testing.B) {
+	paths := benchData(b)
+	srv, openHub := benchHub(b, paths)
+	measure(b, func() int64 {
+		return streamRows(b, openHub())
 	})
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
 }
@@ -291,21 +301,7 @@ func BenchmarkShuffleRatio(b *testing.B) {
 // reports the Hub requests per epoch.
 func BenchmarkHubRatio(b *testing.B) {
 	paths := benchData(b)
-	b.Setenv("HF_HOME", b.TempDir())
-	files := map[string][]byte{}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		files["data/"+filepath.Base(p)] = data
-	}
-	srv := hubtest.New()
-	defer srv.Close()
-	srv.AddRepo("dataset", "org/bench").Commit("main", files)
-	opts := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""),
-		hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
-	srv.ResetStats()
+	srv, openHub := benchHub(b, paths)
 	ratio(b, "hub",
 		func() int64 {
 			s, err := Open(context.Background(), paths)
@@ -314,12 +310,6 @@ func BenchmarkHubRatio(b *testing.B) {
 			}
 			return streamRows(b, s)
 		},
-		func() int64 {
-			s, err := Open(context.Background(), []string{"hf://datasets/org/bench/data/*.parquet"}, opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return streamRows(b, s)
-		})
+		func() int64 { return streamRows(b, openHub()) })
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
 }
