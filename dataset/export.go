@@ -56,9 +56,11 @@ func (d *Dataset) Export(ctx context.Context, path string, opts ExportOptions) (
 		if err != nil {
 			return nil, err
 		}
-		if err := d.cfg.writeRange(ctx, st, 0, st.sel.Len(), path, format, opts.WriteOptions, d.cfg.workers); err != nil {
+		prog := d.cfg.newExportProgress(1)
+		if err := d.cfg.writeRange(ctx, st, 0, st.sel.Len(), path, format, opts.WriteOptions, d.cfg.workers, prog.rows(path)); err != nil {
 			return nil, err
 		}
+		prog.fileDone(path, true)
 		return []string{path}, nil
 	}
 	if err := os.MkdirAll(path, 0o755); err != nil {
@@ -149,6 +151,7 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make([]error, n)
+	prog := d.cfg.newExportProgress(n)
 	var wg sync.WaitGroup
 	for i := range n {
 		lo, hi := ops.ShardBounds(rows, n, i)
@@ -162,9 +165,11 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 				return
 			}
 			defer func() { <-sem }()
-			if errs[i] = d.cfg.writeRange(ctx, st, lo, hi, paths[i], format, opts.WriteOptions, perShard); errs[i] != nil {
+			if errs[i] = d.cfg.writeRange(ctx, st, lo, hi, paths[i], format, opts.WriteOptions, perShard, prog.rows(paths[i])); errs[i] != nil {
 				cancel()
+				return
 			}
+			prog.fileDone(paths[i], false)
 		}()
 	}
 	wg.Wait()
@@ -184,7 +189,44 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 			return nil, err
 		}
 	}
+	prog.fileDone("", true)
 	return paths, nil
+}
+
+// exportProgress reports an export's progress (Stage "export") through
+// the configured callback, one report at a time although shards are
+// written in parallel.
+type exportProgress struct {
+	cfg             *config
+	mu              sync.Mutex
+	files, finished int
+	total           int64
+}
+
+func (c *config) newExportProgress(files int) *exportProgress {
+	return &exportProgress{cfg: c, files: files}
+}
+
+// rows returns the function writeRange calls with the rows it has just
+// written to file.
+func (p *exportProgress) rows(file string) func(int64) {
+	return func(n int64) {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		p.total += n
+		p.cfg.report(Progress{Stage: "export", File: file, Files: p.files, FilesDone: p.finished, Rows: p.total})
+	}
+}
+
+// fileDone records that file is complete ("": none) and reports; last
+// marks the export's final report.
+func (p *exportProgress) fileDone(file string, last bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if file != "" {
+		p.finished++
+	}
+	p.cfg.report(Progress{Stage: "export", File: file, Files: p.files, FilesDone: p.finished, Rows: p.total, Done: last})
 }
 
 // exportRowGroupRows is the Parquet row-group size of exports unless the
@@ -194,9 +236,10 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 // encoding sooner; 128K rows is close to DuckDB's 122,880.
 const exportRowGroupRows = 128 << 10
 
-// writeRange writes rows [lo, hi) of st (pending ops applied) to path.
+// writeRange writes rows [lo, hi) of st (pending ops applied) to path,
+// calling written with the rows of each batch written.
 func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path string, format arrowio.Format,
-	wopts []arrowio.WriteOption, workers int) error {
+	wopts []arrowio.WriteOption, workers int, written func(rows int64)) error {
 	sub := &state{src: st.src, sel: st.sel.Slice(lo, hi), pending: st.pending, schema: st.schema}
 	schema := st.schema
 	if schema == nil {
@@ -220,6 +263,9 @@ func (c *config) writeRange(ctx context.Context, st *state, lo, hi int64, path s
 	var werr error
 	err = c.runBulk(ctx, sub, lo, c.batchSize, workers, func(b arrow.RecordBatch) bool {
 		werr = w.Write(b)
+		if werr == nil {
+			written(b.NumRows())
+		}
 		b.Release()
 		return werr == nil
 	})

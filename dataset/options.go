@@ -17,11 +17,14 @@ const DefaultBatchSize = 16 * 1024
 
 // Progress reports how far a conversion or materialization has come.
 type Progress struct {
-	// Stage is "convert" (Load reading source files) or "materialize".
+	// Stage is "convert" (Load reading source files), "materialize" or
+	// "export" (Export and SaveToDisk writing files).
 	Stage string
-	// File is the source file being converted ("" when materializing).
+	// File is the source file being converted or the file being exported
+	// ("" when materializing).
 	File string
-	// FilesDone and Files count source files (Load only).
+	// FilesDone and Files count source files (Load) or output files
+	// (export).
 	FilesDone, Files int
 	// Rows is the number of rows written so far in this stage.
 	Rows int64

@@ -2,7 +2,9 @@ package dataset
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/quiverdata/quiver/ops"
@@ -90,6 +92,43 @@ func TestContiguousExportEvictsBehind(t *testing.T) {
 			_, err = ds.Export(ctx, out, ExportOptions{})
 			require.NoError(t, err)
 			assert.Equal(t, want, loadIDs(t, out))
+		})
+	}
+}
+
+// TestExportReportsProgress checks that single-file and sharded exports
+// report Stage "export" with rows growing to the row count and a final
+// Done report counting every file.
+func TestExportReportsProgress(t *testing.T) {
+	ctx := context.Background()
+	for _, shards := range []int{1, 3} {
+		t.Run(fmt.Sprint(shards), func(t *testing.T) {
+			var mu sync.Mutex
+			var reports []Progress
+			ds := newTestDataset(t, 5000, 700, WithBatchSize(600), WithProgress(func(p Progress) {
+				mu.Lock()
+				defer mu.Unlock()
+				if p.Stage == "export" {
+					reports = append(reports, p)
+				}
+			})).Shuffle(1)
+			out := filepath.Join(t.TempDir(), "out.arrow")
+			opts := ExportOptions{}
+			if shards > 1 {
+				out, opts = t.TempDir(), ExportOptions{NumShards: shards, Format: "arrow"}
+			}
+			_, err := ds.Export(ctx, out, opts)
+			require.NoError(t, err)
+			require.NotEmpty(t, reports)
+			last := reports[len(reports)-1]
+			assert.True(t, last.Done)
+			assert.Equal(t, int64(5000), last.Rows)
+			assert.Equal(t, shards, last.Files)
+			assert.Equal(t, shards, last.FilesDone)
+			for i := 1; i < len(reports); i++ {
+				require.GreaterOrEqual(t, reports[i].Rows, reports[i-1].Rows, "rows went back")
+			}
+			require.Greater(t, len(reports), shards+1, "no report while writing")
 		})
 	}
 }
