@@ -251,6 +251,7 @@ func TestFailingMapLeavesNoEntry(t *testing.T) {
 }
 
 func TestUnnamedMapIsNotCached(t *testing.T) {
+	loggedUncacheable.Clear() // the warning is once per process: start afresh under -count
 	var log strings.Builder
 	ds := newTestDataset(t, 100, 10)
 	ds.cfg.log = newTestLogger(&log)
