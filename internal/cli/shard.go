@@ -284,12 +284,17 @@ func (s *shardWriter) abort() {
 func runShuffledShard(ctx context.Context, env *Env, g *globalFlags, f *shardFlags, args []string, ext string, wopts []arrowio.WriteOption, maxBytes int64) error {
 	var counter progress.Counter
 	var lastRows int64
+	var stage string
 	bar := g.startProgress(env, "shard", progress.Total{}, &counter)
 	defer bar.Stop()
 	opts := []dataset.Option{
 		dataset.WithSplits(map[string][]string{f.split: args}),
 		dataset.WithResolver(dataset.DefaultResolver{HubOptions: env.HubOptions}),
 		dataset.WithProgress(func(p dataset.Progress) {
+			if p.Stage != stage { // the bar counts the rows of the current stage
+				stage, lastRows = p.Stage, 0
+				counter.Reset()
+			}
 			if p.Rows > lastRows {
 				counter.AddRows(p.Rows - lastRows)
 			}

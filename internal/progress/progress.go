@@ -26,6 +26,12 @@ type Counter struct {
 // AddRows records n more rows done.
 func (c *Counter) AddRows(n int64) { c.rows.Add(n) }
 
+// Reset sets the counts back to zero, when a new stage of the work starts.
+func (c *Counter) Reset() {
+	c.rows.Store(0)
+	c.bytes.Store(0)
+}
+
 // AddBytes records n more bytes read.
 func (c *Counter) AddBytes(n int64) { c.bytes.Add(n) }
 
@@ -127,15 +133,22 @@ func Line(label string, rows, bytes int64, total Total, elapsed time.Duration, f
 	if total.Rows > 0 {
 		s += "/" + Count(total.Rows)
 	}
-	s += "  " + Bytes(bytes)
-	if total.Rows == 0 && total.Bytes > 0 {
-		s += "/" + Bytes(total.Bytes)
+	counted := bytes > 0 || total.Bytes > 0 // else the work has no byte count
+	if counted {
+		s += "  " + Bytes(bytes)
+		if total.Rows == 0 && total.Bytes > 0 {
+			s += "/" + Bytes(total.Bytes)
+		}
 	}
 	frac, known := total.fraction(rows, bytes)
 	if known {
 		s += fmt.Sprintf(" (%.0f%%)", frac*100)
 	}
-	s += fmt.Sprintf("  %s/s", Bytes(int64(float64(bytes)/secs)))
+	if counted {
+		s += fmt.Sprintf("  %s/s", Bytes(int64(float64(bytes)/secs)))
+	} else {
+		s += fmt.Sprintf("  %s rows/s", Count(int64(float64(rows)/secs)))
+	}
 	switch {
 	case final:
 		s += fmt.Sprintf("  done in %s", elapsed.Round(100*time.Millisecond))

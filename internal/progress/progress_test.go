@@ -26,6 +26,7 @@ func TestLine(t *testing.T) {
 		{"bytes total", 10, 1 << 20, Total{Bytes: 4 << 20}, false, "convert 10 rows  1.0 MiB/4.0 MiB (25%)  512.0 KiB/s  ETA 6s"},
 		{"rows win over bytes", 750, 0, Total{Rows: 1000, Bytes: 4 << 20}, false, "convert 750 rows/1,000  0 B (75%)  0 B/s  ETA 1s"},
 		{"final", 1000, 4 << 20, Total{Rows: 1000}, true, "convert 1,000 rows/1,000  4.0 MiB (100%)  2.0 MiB/s  done in 2s"},
+		{"no bytes counted", 3000, 0, Total{}, false, "convert 3,000 rows  1,500 rows/s"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
