@@ -91,6 +91,7 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	}
 	var refs []ref
 	var rows []int64
+	var files []*arrowio.ArrowFile
 	// Row counts recorded in the entry spare reading every batch header.
 	known := len(h.BatchRows) == len(h.Files)
 	for k, name := range h.Files {
@@ -105,6 +106,7 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 			return fail(fmt.Errorf("quiver cache: entry %s: %w", h.Fingerprint, err))
 		}
 		res.closers = append(res.closers, f)
+		files = append(files, f)
 		if schema == nil {
 			schema = f.Schema()
 		} else if !schema.Equal(f.Schema()) {
@@ -143,12 +145,8 @@ func openEntry(h *heldEntry, cfg *config) (*source, error) {
 	entry := h.Entry
 	src := newChunkSource(chunks, "cache entry "+h.Fingerprint, res)
 	src.entry = &entry
+	src.files = files
 	src.evictChunk = func(i int) { _ = refs[i].f.EvictBatchPages(refs[i].i) }
-	for _, c := range res.closers {
-		if f, ok := c.(*arrowio.ArrowFile); ok {
-			src.fileBytes += f.Size()
-		}
-	}
 	return src, nil
 }
 

@@ -29,9 +29,10 @@ type source struct {
 	// evictChunk, when set, drops the mapped pages of chunk i from the
 	// resident set (see evictPages).
 	evictChunk func(i int)
-	// fileBytes, when positive, is the size of the files the chunks
-	// map: bytes answers with it instead of loading every batch.
-	fileBytes int64
+	// files are the mapped cache files the chunks read (opened by
+	// openEntry; closed through res): bytes sums their sizes instead of
+	// loading every batch, and evictPages evicts their pages.
+	files []*arrowio.ArrowFile
 	// res is released by close, or when the source is collected.
 	res *sourceResources
 }
@@ -89,13 +90,19 @@ func newChunkSource(chunks ops.Chunks, where string, res *sourceResources) *sour
 
 func (s *source) len() int64 { return s.chunks.Len() }
 
+// rowBytes returns the source's average Arrow bytes per row (at least 1).
+func (s *source) rowBytes() int64 { return max(1, s.bytes()/max(1, s.len())) }
+
 // bytes returns the Arrow bytes of the source's batches: the size of the
 // files they map, or the sum over its batches (loading them).
 func (s *source) bytes() int64 {
-	if s.fileBytes > 0 {
-		return s.fileBytes
-	}
 	var total int64
+	if len(s.files) > 0 {
+		for _, f := range s.files {
+			total += f.Size()
+		}
+		return total
+	}
 	for i := range s.chunks.NumBatches() {
 		if b, err := s.chunks.Batch(i); err == nil {
 			total += arrowio.BatchBytes(b)
@@ -120,10 +127,8 @@ func (s *source) close() error {
 // arrowio.ArrowFile.EvictPages. Errors are ignored: eviction only bounds
 // RSS, and reads are unaffected.
 func (s *source) evictPages() {
-	for _, c := range s.res.closers {
-		if f, ok := c.(interface{ EvictPages() error }); ok {
-			_ = f.EvictPages()
-		}
+	for _, f := range s.files {
+		_ = f.EvictPages()
 	}
 	for _, d := range s.deps {
 		d.evictPages()

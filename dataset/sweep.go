@@ -72,8 +72,8 @@ var trailBytes int64 = 64 << 20
 // its pages are mapped again on access.
 func evictingBehind(st *state, next func() (window, bool)) func() (window, bool) {
 	c := st.src.chunks
-	per := max(1, st.src.bytes()/max(1, c.Len())) // bytes per row
-	evicted := 0                                  // chunks below this are evicted
+	per := st.src.rowBytes()
+	evicted := 0 // chunks below this are evicted
 	return func() (window, bool) {
 		w, ok := next()
 		if !ok || w.sel.Len() == 0 {
@@ -95,8 +95,7 @@ func (c *config) runSweep(ctx context.Context, st *state, base int64, size, work
 		size = DefaultBatchSize
 	}
 	n := st.sel.Len()
-	rowBytes := max(1, estimateBytes(st)/n)
-	group := max(int64(size), c.sweepBytes/rowBytes)
+	group := max(int64(size), c.sweepBytes/st.src.rowBytes())
 	group = (group + int64(size) - 1) / int64(size) * int64(size)
 	// Loading the source's batches may have touched a page or so of each
 	// buffer (and the kernel maps neighbouring pages with it): drop them,
@@ -159,8 +158,7 @@ func (c *config) stage(ctx context.Context, st *state, sel ops.Selection, worker
 	pairs = nil
 	// Pieces span sweepSpanBytes of the source: the file pages resident
 	// at once are about workers such spans.
-	rowBytes := max(1, st.src.bytes()/max(1, st.src.len()))
-	pieces := stagePieces(st.src.chunks, sorted, sweepSpanBytes/rowBytes)
+	pieces := stagePieces(st.src.chunks, sorted, sweepSpanBytes/st.src.rowBytes())
 	staged := make([]arrow.RecordBatch, len(pieces))
 	err := parallelFor(ctx, workers, len(pieces), func(k int) error {
 		p := pieces[k]
