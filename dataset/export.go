@@ -147,47 +147,20 @@ func (d *Dataset) exportShards(ctx context.Context, dir string, opts ExportOptio
 	// across files.
 	workers := d.cfg.workers
 	perShard := max(1, workers/n)
-	sem := make(chan struct{}, workers)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	errs := make([]error, n)
 	prog := d.cfg.newExportProgress(n)
-	var wg sync.WaitGroup
-	for i := range n {
+	err = parallelFor(ctx, workers, n, func(ctx context.Context, i int) error {
 		lo, hi := ops.ShardBounds(rows, n, i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			if errs[i] = d.cfg.writeRange(ctx, st, lo, hi, paths[i], format, opts.WriteOptions, perShard, prog.rows(paths[i])); errs[i] != nil {
-				cancel()
-				return
-			}
-			prog.fileDone(paths[i], false)
-		}()
-	}
-	wg.Wait()
-	for i, err := range errs {
-		if err != nil && err != context.Canceled {
-			for _, p := range paths {
-				os.Remove(p)
-			}
-			return nil, fmt.Errorf("shard %d (%s): %w", i, paths[i], err)
+		if err := d.cfg.writeRange(ctx, st, lo, hi, paths[i], format, opts.WriteOptions, perShard, prog.rows(paths[i])); err != nil {
+			return fmt.Errorf("shard %d (%s): %w", i, paths[i], err)
 		}
-	}
-	for _, err := range errs {
-		if err != nil {
-			for _, p := range paths {
-				os.Remove(p)
-			}
-			return nil, err
+		prog.fileDone(paths[i], false)
+		return nil
+	})
+	if err != nil {
+		for _, p := range paths {
+			os.Remove(p)
 		}
+		return nil, err
 	}
 	prog.fileDone("", true)
 	return paths, nil

@@ -239,48 +239,22 @@ func convertFiles(ctx context.Context, cfg *config, files []loadFile, dir string
 		defer mu.Unlock()
 		cfg.report(p)
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var wg sync.WaitGroup
-	errs := make([]error, len(files))
-	sem := make(chan struct{}, max(1, cfg.workers))
-	for i, f := range files {
+	for i := range files {
 		names[i] = dataFileName(i)
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			n, err := convertFile(ctx, cfg, f, schema, filepath.Join(dir, names[i]), func(rows int64) {
-				report(Progress{Stage: "convert", File: f.Path, Files: len(files), FilesDone: int(done.Load()), Rows: total.Add(rows)})
-			})
-			if err != nil {
-				errs[i] = err
-				cancel()
-				return
-			}
-			_ = n
-			report(Progress{Stage: "convert", File: f.Path, Files: len(files), FilesDone: int(done.Add(1)), Rows: total.Load()})
-		}()
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil && err != context.Canceled {
-			return 0, nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	for _, err := range errs {
+	err = parallelFor(ctx, cfg.workers, len(files), func(ctx context.Context, i int) error {
+		f := files[i]
+		err := convertFile(ctx, cfg, f, schema, filepath.Join(dir, names[i]), func(rows int64) {
+			report(Progress{Stage: "convert", File: f.Path, Files: len(files), FilesDone: int(done.Load()), Rows: total.Add(rows)})
+		})
 		if err != nil {
-			return 0, nil, err
+			return err
 		}
+		report(Progress{Stage: "convert", File: f.Path, Files: len(files), FilesDone: int(done.Add(1)), Rows: total.Load()})
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
 	}
 	report(Progress{Stage: "convert", Files: len(files), FilesDone: len(files), Rows: total.Load(), Done: true})
 	return total.Load(), names, nil
@@ -306,38 +280,36 @@ func decodeDictionaries(s *arrow.Schema) *arrow.Schema {
 }
 
 // convertFile copies one file into an Arrow IPC file with schema.
-func convertFile(ctx context.Context, cfg *config, f loadFile, schema *arrow.Schema, out string, progress func(int64)) (int64, error) {
+func convertFile(ctx context.Context, cfg *config, f loadFile, schema *arrow.Schema, out string, progress func(int64)) error {
 	r, err := arrowio.Open(f.fsys, f.Path, cfg.readOpts...)
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer r.Close()
 	w, err := arrowio.Create(afero.NewOsFs(), out, schema, arrowio.WithOutputFormat(arrowio.FormatArrowFile, 0),
 		arrowio.WithWriteAllocator(cfg.mem))
 	if err != nil {
-		return 0, err
+		return err
 	}
 	defer w.Abort()
-	var rows int64
 	for b, err := range r.Batches(ctx) {
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if !b.Schema().Equal(schema) {
 			c, err := arrowio.CastBatch(ctx, cfg.mem, b, schema)
 			if err != nil {
-				return 0, fmt.Errorf("%s: %w", f.Path, err)
+				return fmt.Errorf("%s: %w", f.Path, err)
 			}
 			err = w.Write(c)
 			c.Release()
 			if err != nil {
-				return 0, err
+				return err
 			}
 		} else if err := w.Write(b); err != nil {
-			return 0, err
+			return err
 		}
-		rows += b.NumRows()
 		progress(b.NumRows())
 	}
-	return rows, w.Close()
+	return w.Close()
 }

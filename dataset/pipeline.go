@@ -105,3 +105,44 @@ func orderedMap[J, R any](ctx context.Context, workers int, next func() (J, bool
 	}
 	return first
 }
+
+// parallelFor runs fn(ctx, i) for i in [0, n) on up to workers goroutines
+// and returns the first error. After an error or cancellation no new index
+// starts, and the ctx given to running calls is cancelled.
+func parallelFor(ctx context.Context, workers, n int, fn func(ctx context.Context, i int) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		mu    sync.Mutex
+		next  int
+		first error
+		wg    sync.WaitGroup
+	)
+	for range max(1, min(workers, n)) {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				if first == nil {
+					first = ctx.Err()
+				}
+				if first != nil || next >= n {
+					mu.Unlock()
+					return
+				}
+				i := next
+				next++
+				mu.Unlock()
+				if err := fn(ctx, i); err != nil {
+					mu.Lock()
+					if first == nil {
+						first = err
+					}
+					mu.Unlock()
+					cancel()
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return first
+}

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"slices"
-	"sync"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/quiverdata/quiver/internal/recycle"
@@ -160,7 +159,7 @@ func (c *config) stage(ctx context.Context, st *state, sel ops.Selection, worker
 	// at once are about workers such spans.
 	pieces := stagePieces(st.src.chunks, sorted, sweepSpanBytes/st.src.rowBytes())
 	staged := make([]arrow.RecordBatch, len(pieces))
-	err := parallelFor(ctx, workers, len(pieces), func(k int) error {
+	err := parallelFor(ctx, workers, len(pieces), func(ctx context.Context, k int) error {
 		p := pieces[k]
 		b, err := ops.Gather(ctx, recycle.For(c.mem), st.src.chunks, ops.Positions(sorted[p.lo:p.hi]))
 		if err != nil {
@@ -215,41 +214,4 @@ func stagePieces(c ops.Chunks, sorted []int64, spanRows int64) []piece {
 		lo = hi
 	}
 	return out
-}
-
-// parallelFor runs fn(0..n-1) on up to workers goroutines and returns the
-// first error; after an error or cancellation no new index starts.
-func parallelFor(ctx context.Context, workers, n int, fn func(i int) error) error {
-	var (
-		mu    sync.Mutex
-		next  int
-		first error
-		wg    sync.WaitGroup
-	)
-	for range max(1, min(workers, n)) {
-		wg.Go(func() {
-			for {
-				mu.Lock()
-				if first == nil {
-					first = ctx.Err()
-				}
-				if first != nil || next >= n {
-					mu.Unlock()
-					return
-				}
-				i := next
-				next++
-				mu.Unlock()
-				if err := fn(i); err != nil {
-					mu.Lock()
-					if first == nil {
-						first = err
-					}
-					mu.Unlock()
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return first
 }
