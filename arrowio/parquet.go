@@ -185,7 +185,7 @@ func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *Parquet
 			if err := checkArrowSchemaFraming(pf.MetaData()); err != nil {
 				return err
 			}
-			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.BatchSize)}, cfg.Allocator)
+			fr, err := pqarrow.NewFileReader(pf, pqarrow.ArrowReadProperties{BatchSize: int64(cfg.BatchSize), PreAllocBinaryData: true}, cfg.Allocator)
 			if err != nil {
 				return classifyParquetErr(err)
 			}
