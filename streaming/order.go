@@ -171,6 +171,16 @@ func (p *plan) windowRun(i, n int64) (int64, []int64) {
 	p.source(g) // loads the permutation of window w
 	perm := p.perm
 	stride := p.stride()
+	// A plain run: consecutive positions of the window, up to its end
+	// (padding wraps back into the same window only when it is the first).
+	if stride == 1 && (ws > 0 || n <= we-e) {
+		k := min(n, we-e)
+		offs := make([]int64, k)
+		for j, q := range perm[e-ws : e-ws+k] {
+			offs[j] = int64(q)
+		}
+		return w, offs
+	}
 	offs := make([]int64, 0, min(n, we-ws))
 	for range n {
 		if e < ws || e >= we {
