@@ -707,14 +707,19 @@ func classifyParquetErr(err error) error {
 
 // checkParquetMagic tells a Parquet file from anything else before the
 // library parses it: "PAR1" at both ends, "PARE" at the end for an
-// encrypted footer.
+// encrypted footer. On remote files only the end is checked, as Parquet
+// readers generally do: the head would cost a request of its own, and a
+// file whose footer checks out but whose first bytes are damaged fails at
+// its first page anyway.
 func checkParquetMagic(src *parquetSource) error {
 	if src.size < 12 {
 		return fmt.Errorf("%w: not a Parquet file (%d bytes, too short)", ErrCorrupt, src.size)
 	}
-	var head, tail [4]byte
-	if _, err := src.ReadAt(head[:], 0); err != nil {
-		return fmt.Errorf("%w: reading header: %v", ErrCorrupt, err)
+	head, tail := [4]byte{'P', 'A', 'R', '1'}, [4]byte{}
+	if !src.remote {
+		if _, err := src.ReadAt(head[:], 0); err != nil {
+			return fmt.Errorf("%w: reading header: %v", ErrCorrupt, err)
+		}
 	}
 	if _, err := src.ReadAt(tail[:], src.size-4); err != nil {
 		return fmt.Errorf("%w: reading footer: %v", ErrCorrupt, err)

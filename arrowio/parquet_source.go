@@ -350,15 +350,11 @@ func (s *parquetSource) close() error {
 	return err
 }
 
-// prebufferFooter fetches the first magic bytes and the tail of a remote
-// file in parallel, so that opening it costs two concurrent requests
-// whatever arrow-go reads of the footer (as long as the footer fits in
-// footerTail bytes). Small files are fetched whole in one request.
+// prebufferFooter fetches the tail of a remote file, so that opening it
+// costs one request whatever arrow-go reads of the footer (as long as the
+// footer fits in footerTail bytes). Small files are fetched whole.
 func (s *parquetSource) prebufferFooter() *prebufSet {
-	if s.size <= footerTail+4 {
-		return s.prebuffer([]byteRange{{0, s.size}})
-	}
-	return s.prebuffer([]byteRange{{0, 4}, {s.size - footerTail, footerTail}})
+	return s.prebuffer([]byteRange{{max(s.size-footerTail, 0), min(s.size, footerTail)}})
 }
 
 func (s *parquetSource) Read(p []byte) (int, error) {
