@@ -81,9 +81,10 @@ type aheadItem struct {
 	err error
 }
 
-// startAhead starts reading shard k ahead, unless it is out of range.
+// startAhead starts reading shard k ahead, unless it is out of range or
+// the consumer reads nothing of it.
 func (c *cursor) startAhead(k int) {
-	if k >= len(c.plan.order) || c.shards[c.plan.order[k]].Rows == 0 {
+	if k >= len(c.plan.order) || c.shards[c.plan.order[k]].Rows == 0 || !c.plan.mayRead(k) {
 		return
 	}
 	ctx, cancel := context.WithCancel(c.ctx)
@@ -258,8 +259,18 @@ func (c *cursor) openShard(k int) error {
 	}
 	c.next, c.stop = iter.Pull2(seq)
 	c.startAhead(k + 1)
+	if pf, ok := c.src.(prefetcher); ok {
+		for j := k + 2; j < min(k+2+prefetchShards, len(c.plan.order)) && c.plan.mayRead(j); j++ {
+			pf.prefetch(c.plan.order[j])
+		}
+	}
 	return nil
 }
+
+// prefetchShards is how many shards after the one read ahead a cursor
+// asks a prefetcher to fetch, so that a shard's data is on its way before
+// its read starts.
+const prefetchShards = 2
 
 // pull returns the next non-empty batch of the current shard, retained, or
 // nil at the shard's end, checking that the shard yields what it announced.

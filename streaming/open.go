@@ -91,7 +91,6 @@ type fileSource struct {
 	cache    *readCache               // nil: none
 	readers  readerPool               // open Parquet files, shared by their row groups
 	footers  []*arrowio.ParquetFooter // by file: kept from Open for remote Parquet files, else nil
-	ahead    shardAhead
 }
 
 // Parquet footers of remote files are kept from Open to the reads, so
@@ -232,7 +231,6 @@ func (s *fileSource) Shards() []Shard       { return s.shards }
 func (s *fileSource) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
 	sh, f := s.shards[i], s.files[s.fileOf[i]]
 	batches := func(yield func(arrow.RecordBatch, error) bool) {
-		s.prefetchNext(i)
 		f, opened, err := s.cached(f, true)
 		if err != nil {
 			yield(nil, err)

@@ -205,6 +205,28 @@ func (p *plan) lowWater(g int64) int64 {
 	return e / p.window * p.window
 }
 
+// mayRead reports whether the consumer may read shard order[k] in this
+// epoch: false only when the shard starts after every row the consumer's
+// examples come from (the later ranks' shards, in a split without
+// elastic mode).
+func (p *plan) mayRead(k int) bool {
+	if p.count == 0 {
+		return false
+	}
+	if p.elastic {
+		return true
+	}
+	g := p.global(p.count - 1)
+	if g >= p.rows {
+		return true // padding wraps to the start
+	}
+	end := g + 1
+	if p.window > 0 {
+		end = min(p.rows, (g/p.window+1)*p.window)
+	}
+	return p.start[k] < end
+}
+
 // shardAt returns k such that S row s lies in shard order[k].
 func (p *plan) shardAt(s int64) int {
 	lo, hi := 0, len(p.start)

@@ -1,7 +1,6 @@
 package streaming
 
 import (
-	"slices"
 	"sync"
 
 	"github.com/quiverdata/quiver/arrowio"
@@ -133,67 +132,21 @@ func closeReaders(rs []*arrowio.ParquetReader) {
 	}
 }
 
-// recentShards is how many of the last shards read a fileSource remembers
-// to tell that shards are read in their canonical order.
-const recentShards = 6
-
-// aheadShards is how many shards after the one being read are fetched
-// ahead: a stream's cursor reads a shard and the next one at once, so
-// their reads may start in either order, and the one after must already
-// be on its way when they start.
-const aheadShards = 2
-
-// shardAhead tells when a fileSource reads its shards in canonical order
-// (a stream without shuffle), so that the Parquet row groups of the shards
-// after the ones being read can be fetched while they decode. It is safe
-// for concurrent use.
-type shardAhead struct {
-	mu     sync.Mutex
-	recent []int // shards whose read started lately, oldest first
-}
-
-// next records that the read of shard i starts and returns the shards to
-// fetch ahead: when i continues an in-order read (i is 0, or a shard at
-// most two before or one after it was read lately), those of the
-// aheadShards shards after i whose read has not started.
-func (a *shardAhead) next(i, shards int) []int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	seq := i == 0 || slices.Contains(a.recent, i-1) || slices.Contains(a.recent, i-2) || slices.Contains(a.recent, i+1)
-	a.recent = append(a.recent, i)
-	if len(a.recent) > recentShards {
-		a.recent = slices.Delete(a.recent, 0, len(a.recent)-recentShards)
+// prefetch starts fetching shard i (see prefetcher) when it is a row group
+// of a remote Parquet file read without the read cache. The file's reader
+// stays in the pool, holding the fetched bytes, for the shard's read.
+// Opening a file sends no request: its footer is kept.
+func (s *fileSource) prefetch(i int) {
+	if s.cache != nil || s.shards[i].RowGroup < 0 || !s.files[s.fileOf[i]].remote {
+		return
 	}
-	if !seq {
-		return nil
+	f := s.files[s.fileOf[i]]
+	r, release, err := s.readers.acquire(s.fileOf[i], func() (*arrowio.ParquetReader, error) {
+		return arrowio.OpenParquetFooter(f.fs, f.path, s.footers[s.fileOf[i]], s.readOpts...)
+	})
+	if err != nil {
+		return // the shard's own read reports it
 	}
-	var out []int
-	for j := i + 1; j <= i+aheadShards && j < shards; j++ {
-		if !slices.Contains(a.recent, j) {
-			out = append(out, j)
-		}
-	}
-	return out
-}
-
-// prefetchNext starts fetching the row groups of the shards to read ahead
-// of shard i (see shardAhead), when they are row groups of remote Parquet
-// files read without the read cache; the fetches run in the background.
-// The files' readers stay in the pool, holding the fetched bytes, for the
-// shards' reads. Opening a file sends no request: its footer is kept.
-func (s *fileSource) prefetchNext(i int) {
-	for _, j := range s.ahead.next(i, len(s.shards)) {
-		if s.cache != nil || s.shards[j].RowGroup < 0 || !s.files[s.fileOf[j]].remote {
-			continue
-		}
-		f := s.files[s.fileOf[j]]
-		r, release, err := s.readers.acquire(s.fileOf[j], func() (*arrowio.ParquetReader, error) {
-			return arrowio.OpenParquetFooter(f.fs, f.path, s.footers[s.fileOf[j]], s.readOpts...)
-		})
-		if err != nil {
-			continue // the shard's own read reports it
-		}
-		r.Prefetch(s.shards[j].RowGroup)
-		release()
-	}
+	r.Prefetch(s.shards[i].RowGroup)
+	release()
 }

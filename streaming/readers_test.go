@@ -3,8 +3,11 @@ package streaming
 import (
 	"context"
 	"fmt"
+	"iter"
 	"sync"
 	"testing"
+
+	"github.com/apache/arrow-go/v18/arrow"
 
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/spf13/afero"
@@ -141,25 +144,73 @@ func openTestReader(fsys afero.Fs) (*arrowio.ParquetReader, error) {
 	return arrowio.OpenParquet(fsys, "/a.parquet")
 }
 
-// TestShardAhead checks which shards are fetched ahead as reads start: in
-// canonical order (even when a shard's read starts just before the one
-// before it), the next two not started; in shuffled order, none.
-func TestShardAhead(t *testing.T) {
+// prefetchRecorder is a Source that records, in order, the shards a
+// cursor asks it to prefetch ("p", i) and the shards it reads ("r", i).
+type prefetchRecorder struct {
+	Source
+	mu     sync.Mutex
+	events []prefetchEvent
+}
+
+type prefetchEvent struct {
+	kind  string
+	shard int
+}
+
+func (s *prefetchRecorder) record(kind string, i int) {
+	s.mu.Lock()
+	s.events = append(s.events, prefetchEvent{kind, i})
+	s.mu.Unlock()
+}
+
+func (s *prefetchRecorder) prefetch(i int) { s.record("p", i) }
+
+func (s *prefetchRecorder) Read(ctx context.Context, i int) iter.Seq2[arrow.RecordBatch, error] {
+	s.record("r", i)
+	return s.Source.Read(ctx, i)
+}
+
+// TestPrefetchFollowsEpochOrder checks that a cursor asks its source to
+// prefetch the shards it reads next, in the epoch's order whether it is
+// canonical, shuffled or split: every shard after the first two is
+// prefetched before its read, and no shard is prefetched that is not read
+// (a rank never fetches the shards of the ranks after it).
+func TestPrefetchFollowsEpochOrder(t *testing.T) {
+	rows := []int64{30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30, 30}
 	cases := []struct {
-		name   string
-		starts []int
-		want   [][]int // shards to fetch ahead at each start
+		name  string
+		setup func(*Stream) *Stream
 	}{
-		{"in order", []int{0, 1, 2, 3, 4}, [][]int{{1, 2}, {2, 3}, {3, 4}, {4, 5}, {5}}},
-		// 2 asks for 4 again: the reader skips a group already fetched.
-		{"pairs out of order", []int{1, 0, 3, 2}, [][]int{nil, {2}, {4, 5}, {4}}},
-		{"shuffled", []int{5, 2, 8}, [][]int{nil, nil, nil}},
+		{"in order", func(s *Stream) *Stream { return s }},
+		{"shuffled", func(s *Stream) *Stream { return s.Shuffle(5, 20) }},
+		{"first of four ranks", func(s *Stream) *Stream { return s.SplitByNode(0, 4) }},
+		{"shuffled, third of four ranks", func(s *Stream) *Stream { return s.Shuffle(5, 20).SplitByNode(2, 4) }},
+		{"elastic, two ranks", func(s *Stream) *Stream { return s.Elastic(true).SplitByNode(1, 2) }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			var a shardAhead
-			for k, i := range tc.starts {
-				require.Equal(t, tc.want[k], a.next(i, 6), "start of shard %d", i)
+			src := &prefetchRecorder{Source: makeSource(t, checkedMem(t), rows, 10)}
+			_, _ = ids(t, tc.setup(newStream(t, src, WithChunkRows(10))))
+			src.mu.Lock()
+			defer src.mu.Unlock()
+			prefetched := map[int]bool{}
+			read := map[int]bool{}
+			reads := 0
+			for _, e := range src.events {
+				switch e.kind {
+				case "p":
+					prefetched[e.shard] = true
+				case "r":
+					if reads >= 2 {
+						require.True(t, prefetched[e.shard], "shard %d read without a prefetch first: %v", e.shard, src.events)
+					}
+					read[e.shard] = true
+					reads++
+				}
+			}
+			require.Greater(t, reads, 2)
+			for i := range prefetched {
+				require.True(t, read[i], "shard %d prefetched but never read: %v", i, src.events)
 			}
 		})
 	}

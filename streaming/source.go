@@ -67,6 +67,15 @@ type holder interface {
 	unhold()
 }
 
+// prefetcher is implemented by Sources that can fetch a shard ahead of its
+// Read (row groups of remote Parquet files): a cursor names the shards it
+// reads after the ones being read, in the epoch's order, shuffled or split
+// as it is. Prefetch returns at once; the fetch runs in the background and
+// its failures are left for the shard's Read to report.
+type prefetcher interface {
+	prefetch(i int)
+}
+
 // ShardError is an error while reading a shard; it names the shard.
 type ShardError struct {
 	Shard Shard
