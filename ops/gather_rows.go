@@ -30,33 +30,76 @@ const scatteredRunLen = 4
 // are reported as errors wrapping errNoFastTake, for the caller to fall
 // back on.
 func gatherRows(mem memory.Allocator, schema *arrow.Schema, batches []arrow.RecordBatch, bi []int32, ri []int64) (arrow.RecordBatch, error) {
+	var pc physicalCache
+	defer pc.release()
 	return buildColumns(schema, batches, int64(len(bi)), func(ds []arrow.ArrayData) arrow.ArrayData {
-		return gatherData(mem, ds, bi, ri)
+		return gatherData(mem, ds, bi, ri, &pc)
 	})
+}
+
+// physicalCache keeps the physical positions (logical positions plus each
+// source array's offset) that gatherData computed last, with the offsets
+// they were computed for: the columns of sliced batches share their
+// offsets, so a gather computes them once rather than once per column.
+type physicalCache struct {
+	offs []int64
+	pos  *[]int64 // scratch; nil until computed
+}
+
+// positions returns the physical positions of rows (bi[i], ri[i]) of ds,
+// which is ri itself when no array has an offset. With a nil cache the
+// result lives until the returned release is called.
+func (pc *physicalCache) positions(ds []arrow.ArrayData, bi []int32, ri []int64) (pos []int64, release func()) {
+	offset := false
+	for _, d := range ds {
+		offset = offset || d.Offset() != 0
+	}
+	if !offset {
+		return ri, func() {}
+	}
+	if pc != nil && pc.pos != nil && len(pc.offs) == len(ds) {
+		same := true
+		for k, d := range ds {
+			same = same && pc.offs[k] == int64(d.Offset())
+		}
+		if same {
+			return *pc.pos, func() {}
+		}
+	}
+	offs := make([]int64, len(ds))
+	for k, d := range ds {
+		offs[k] = int64(d.Offset())
+	}
+	p := scratchInt64(len(bi))
+	pos = *p
+	for i, b := range bi {
+		pos[i] = ri[i] + offs[b]
+	}
+	if pc == nil {
+		return pos, func() { releaseInt64(p) }
+	}
+	pc.release()
+	pc.offs, pc.pos = offs, p
+	return pos, func() {}
+}
+
+// release gives the cached positions' scratch back.
+func (pc *physicalCache) release() {
+	if pc.pos != nil {
+		releaseInt64(pc.pos)
+		pc.pos, pc.offs = nil, nil
+	}
 }
 
 // gatherData gathers rows (bi[i], ri[i]) of the arrays ds, whose positions
 // ri are logical (the arrays' own offsets not included). The result has
-// offset 0 and is owned by the caller.
-func gatherData(mem memory.Allocator, ds []arrow.ArrayData, bi []int32, ri []int64) arrow.ArrayData {
+// offset 0 and is owned by the caller. pc, when not nil, carries physical
+// positions from one column of the same rows to the next.
+func gatherData(mem memory.Allocator, ds []arrow.ArrayData, bi []int32, ri []int64, pc *physicalCache) arrow.ArrayData {
 	n := len(bi)
 	// pos[i] is the physical position of row i in its source's buffers.
-	pos := ri // when no source has an offset
-	for _, d := range ds {
-		if d.Offset() != 0 {
-			offs := make([]int64, len(ds))
-			for k, d := range ds {
-				offs[k] = int64(d.Offset())
-			}
-			p := scratchInt64(n)
-			defer releaseInt64(p)
-			pos = *p
-			for i, b := range bi {
-				pos[i] = ri[i] + offs[b]
-			}
-			break
-		}
-	}
+	pos, release := pc.positions(ds, bi, ri)
+	defer release()
 	validity, nulls := gatherValidity(mem, ds, bi, pos)
 	typ := ds[0].DataType()
 	bufs := func(bs ...*memory.Buffer) []*memory.Buffer { return bs }
@@ -106,11 +149,11 @@ func gatherData(mem memory.Allocator, ds []arrow.ArrayData, bi []int32, ri []int
 			return finish(bufs(validity), []arrow.ArrayData{child})
 		}
 		cbi, cri := expand(bi, pos, size)
-		return finish(bufs(validity), []arrow.ArrayData{gatherData(mem, children, cbi, cri)})
+		return finish(bufs(validity), []arrow.ArrayData{gatherData(mem, children, cbi, cri, nil)})
 	case *arrow.StructType:
 		children := make([]arrow.ArrayData, len(ds[0].Children()))
 		for c := range children {
-			children[c] = gatherData(mem, childrenOf(ds, c), bi, pos)
+			children[c] = gatherData(mem, childrenOf(ds, c), bi, pos, nil)
 		}
 		return finish(bufs(validity), children)
 	case arrow.FixedWidthDataType:
@@ -407,7 +450,7 @@ func gatherList[O int32 | int64](mem memory.Allocator, ds []arrow.ArrayData, bi 
 		total += hi - lo
 	}
 	putOffset(dOff, int64(n), width, total)
-	return offsets, gatherData(mem, children, cbi, cri)
+	return offsets, gatherData(mem, children, cbi, cri, nil)
 }
 
 func putOffset(b []byte, i, width, v int64) {
