@@ -23,6 +23,7 @@ import (
 	"github.com/quiverdata/quiver/arrowio"
 	"github.com/quiverdata/quiver/hubfs"
 	"github.com/quiverdata/quiver/hubfs/hubtest"
+	"github.com/quiverdata/quiver/internal/recycle"
 )
 
 // The benchmark dataset: benchFiles Parquet files (snappy) of benchGroups
@@ -312,4 +313,66 @@ func BenchmarkHubRatio(b *testing.B) {
 		},
 		func() int64 { return streamRows(b, openHub()) })
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
+}
+
+// copyData returns a copy of d in new buffers from mem: every buffer is
+// copied whole, in order.
+func copyData(mem memory.Allocator, d arrow.ArrayData) arrow.ArrayData {
+	bufs := make([]*memory.Buffer, len(d.Buffers()))
+	for i, b := range d.Buffers() {
+		if b == nil {
+			continue
+		}
+		nb := memory.NewResizableBuffer(mem)
+		nb.Resize(b.Len())
+		copy(nb.Bytes(), b.Bytes())
+		bufs[i] = nb
+	}
+	children := make([]arrow.ArrayData, len(d.Children()))
+	for i, c := range d.Children() {
+		children[i] = copyData(mem, c)
+	}
+	out := array.NewData(d.DataType(), d.Len(), bufs, children, d.NullN(), d.Offset())
+	for _, b := range bufs {
+		if b != nil {
+			b.Release()
+		}
+	}
+	for _, c := range children {
+		c.Release()
+	}
+	return out
+}
+
+// BenchmarkCopyFloorRatio compares streaming the files to streaming them
+// with every batch copied, buffer by buffer and in order, into recycled
+// memory ("copy-ratio"). Any shuffle that yields contiguous batches copies
+// every row at least this way (a shuffle buffer copies rows one by one, in
+// random order), so this is the least a shuffle buffer can cost against a
+// stream that hands out the decoded batches themselves.
+func BenchmarkCopyFloorRatio(b *testing.B) {
+	paths := benchData(b)
+	open := func() *Stream {
+		s, err := Open(context.Background(), paths)
+		if err != nil {
+			b.Fatal(err)
+		}
+		return s
+	}
+	copyBatch := func(_ context.Context, in arrow.RecordBatch) (arrow.RecordBatch, error) {
+		cols := make([]arrow.Array, in.NumCols())
+		for j, c := range in.Columns() {
+			d := copyData(recycle.Default, c.Data())
+			cols[j] = array.MakeFromData(d)
+			d.Release()
+		}
+		out := array.NewRecordBatch(in.Schema(), cols, in.NumRows())
+		for _, c := range cols {
+			c.Release()
+		}
+		return out, nil
+	}
+	ratio(b, "copy",
+		func() int64 { return streamRows(b, open()) },
+		func() int64 { return streamRows(b, open().Map("copy@1", copyBatch)) })
 }
