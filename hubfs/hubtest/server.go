@@ -223,15 +223,23 @@ func (s *Server) SetCDNURLTTL(d time.Duration) {
 	s.cdnTTL = d
 }
 
+// defaultFaultLatency is FaultConfig.Latency's default.
+const defaultFaultLatency = 10 * time.Millisecond
+
+// latency is the delay of FaultLatency, random or scheduled.
+func (c FaultConfig) latency() time.Duration {
+	if c.Latency == 0 {
+		return defaultFaultLatency
+	}
+	return c.Latency
+}
+
 // SetFaults replaces the random fault configuration.
 func (s *Server) SetFaults(c FaultConfig) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(c.Kinds) == 0 {
 		c.Kinds = []FaultKind{Fault5xx, Fault429, FaultReset, FaultTruncate}
-	}
-	if c.Latency == 0 {
-		c.Latency = 10 * time.Millisecond
 	}
 	s.faults = c
 	s.rng = rand.New(rand.NewPCG(c.Seed, c.Seed^0x9e3779b97f4a7c15))
@@ -508,10 +516,7 @@ func (s *Server) begin(w http.ResponseWriter, r *http.Request, cdn bool) (*count
 	if fault != FaultNone {
 		s.stats.Faults++
 	}
-	latency, reset := s.faults.Latency, s.faults.RateLimitReset
-	if latency == 0 {
-		latency = 10 * time.Millisecond
-	}
+	latency, reset := s.faults.latency(), s.faults.RateLimitReset
 	s.mu.Unlock()
 
 	cw := &countingWriter{ResponseWriter: w, s: s, limit: -1}
