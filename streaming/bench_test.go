@@ -169,6 +169,15 @@ func BenchmarkRawPqarrow(b *testing.B) {
 	})
 }
 
+// openLocal opens a stream over the benchmark files on the local disk.
+func openLocal(b *testing.B, paths []string) *Stream {
+	s, err := Open(context.Background(), paths)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return s
+}
+
 func streamRows(b *testing.B, s *Stream) int64 {
 	var rows int64
 	for batch, err := range s.Batches(context.Background()) {
@@ -183,26 +192,14 @@ func streamRows(b *testing.B, s *Stream) int64 {
 // BenchmarkStreamLocal streams the same files with no shuffle and no ops.
 func BenchmarkStreamLocal(b *testing.B) {
 	paths := benchData(b)
-	measure(b, func() int64 {
-		s, err := Open(context.Background(), paths)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return streamRows(b, s)
-	})
+	measure(b, func() int64 { return streamRows(b, openLocal(b, paths)) })
 }
 
 // BenchmarkStreamShuffle streams the files with a shuffle window of 10,000
 // rows (and permuted shard order).
 func BenchmarkStreamShuffle(b *testing.B) {
 	paths := benchData(b)
-	measure(b, func() int64 {
-		s, err := Open(context.Background(), paths)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return streamRows(b, s.Shuffle(1, 10000))
-	})
+	measure(b, func() int64 { return streamRows(b, openLocal(b, paths).Shuffle(1, 10000)) })
 }
 
 // benchHub serves the benchmark files from an in-process Hub (closed at
@@ -285,16 +282,9 @@ func ratio(b *testing.B, name string, a, c func() int64) {
 // streaming without, in the same run.
 func BenchmarkShuffleRatio(b *testing.B) {
 	paths := benchData(b)
-	open := func() *Stream {
-		s, err := Open(context.Background(), paths)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}
 	ratio(b, "shuffle",
-		func() int64 { return streamRows(b, open()) },
-		func() int64 { return streamRows(b, open().Shuffle(1, 10000)) })
+		func() int64 { return streamRows(b, openLocal(b, paths)) },
+		func() int64 { return streamRows(b, openLocal(b, paths).Shuffle(1, 10000)) })
 }
 
 // BenchmarkHubRatio compares streaming from an in-process Hub over
@@ -304,13 +294,7 @@ func BenchmarkHubRatio(b *testing.B) {
 	paths := benchData(b)
 	srv, openHub := benchHub(b, paths)
 	ratio(b, "hub",
-		func() int64 {
-			s, err := Open(context.Background(), paths)
-			if err != nil {
-				b.Fatal(err)
-			}
-			return streamRows(b, s)
-		},
+		func() int64 { return streamRows(b, openLocal(b, paths)) },
 		func() int64 { return streamRows(b, openHub()) })
 	b.ReportMetric(float64(srv.Stats().Requests)/float64(b.N), "requests/op")
 }
@@ -352,13 +336,6 @@ func copyData(mem memory.Allocator, d arrow.ArrayData) arrow.ArrayData {
 // stream that hands out the decoded batches themselves.
 func BenchmarkCopyFloorRatio(b *testing.B) {
 	paths := benchData(b)
-	open := func() *Stream {
-		s, err := Open(context.Background(), paths)
-		if err != nil {
-			b.Fatal(err)
-		}
-		return s
-	}
 	copyBatch := func(_ context.Context, in arrow.RecordBatch) (arrow.RecordBatch, error) {
 		cols := make([]arrow.Array, in.NumCols())
 		for j, c := range in.Columns() {
@@ -373,6 +350,6 @@ func BenchmarkCopyFloorRatio(b *testing.B) {
 		return out, nil
 	}
 	ratio(b, "copy",
-		func() int64 { return streamRows(b, open()) },
-		func() int64 { return streamRows(b, open().Map("copy@1", copyBatch)) })
+		func() int64 { return streamRows(b, openLocal(b, paths)) },
+		func() int64 { return streamRows(b, openLocal(b, paths).Map("copy@1", copyBatch)) })
 }
