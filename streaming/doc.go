@@ -33,9 +33,12 @@
 //
 // One goroutine reads shards in order (Parquet column chunks with one range
 // request each, Arrow IPC batches memory-mapped) while the next shard is
-// opened and read ahead on another. A Parquet file stays open while its row
-// groups are read, so its footer is read once (at most four idle files are
-// kept open; all are closed when iteration ends). A pool of WithWorkers
+// opened and read ahead on another. The row groups of remote (hf://)
+// Parquet files two shards further on are fetched in the background, in
+// the epoch's order whether it is shuffled or split, and a rank never
+// reads ahead the shards of the ranks after it. A Parquet file stays open
+// while its row groups are read, so its footer is read once (at most four
+// idle files are kept open; all are closed when iteration ends). A pool of WithWorkers
 // goroutines gathers shuffled rows and runs the ops, several chunks at a
 // time, and results are delivered in order, so the output never depends on
 // timing. The gather copies each chunk's rows straight from the batches
