@@ -27,22 +27,29 @@ import (
 // corrupt header cannot ask for an absurd allocation.
 const parquetMaxPageSize = 2 << 30
 
+// localPageBuffer is the read buffer of a local column chunk: page headers
+// and small pages are read through it, larger page bodies directly into
+// the decoder's buffer.
+const localPageBuffer = 64 << 10
+
 // ParquetReader reads one Parquet file through pqarrow. Besides the Reader
 // methods it answers footer-only questions (row groups, column chunk
 // statistics, codecs, key-value metadata, created_by) without reading any
 // data page.
 //
 // Local files (an *os.File, or afero's in-memory file, found through
-// FileUnwrapper) are read with one ReadAt per column chunk (arrow-go's
-// BufferedStreamEnabled stays false); ReadAt calls on afero's in-memory,
-// union and regexp files are serialised, as they are not safe for
-// concurrent use. Any other file is remote (hubfs): opening it fetches its
-// magic bytes and 64 KiB tail in two parallel reads, and each row group's
+// FileUnwrapper) are read a page at a time: page headers and small pages
+// through a 64 KiB buffer per column chunk, larger pages with one ReadAt
+// straight into the page decoder's buffer, which is reused from page to
+// page. ReadAt calls on afero's in-memory, union and regexp files are
+// serialised, as they are not safe for concurrent use. Any other file is
+// remote (hubfs): opening it fetches its 64 KiB tail in one read (only the
+// footer's magic bytes are checked, not the head's), and each row group's
 // selected column chunks are fetched with one read (neighbours up to 1 MiB
-// apart merged), streamed straight into the column readers when the file
-// has an OpenRange(off, n int64) (io.ReadCloser, error) method, as hubfs
-// files do; the next row group is prepared while one decodes (see
-// Prefetch), within ReadConfig.PrebufferBytes.
+// apart merged), streamed straight into the column readers, a column chunk
+// at a time, when the file has an OpenRange(off, n int64) (io.ReadCloser,
+// error) method, as hubfs files do; the next row group is prepared while
+// one decodes (see Prefetch), within ReadConfig.PrebufferBytes.
 //
 // Batches never span row groups. Top-level columns are decoded in parallel
 // on up to ReadConfig.Workers goroutines (default GOMAXPROCS); panics inside
@@ -170,7 +177,11 @@ func openParquetFile(fsys afero.Fs, path string, cfg ReadConfig, footer *Parquet
 		}
 	}
 	props := parquet.NewReaderProperties(cfg.Allocator)
-	props.BufferedStreamEnabled = false
+	// Local files are read a page at a time, straight into the page
+	// decoder's reused buffer; remote ones a column chunk at a time (see
+	// ParquetReader).
+	props.BufferedStreamEnabled = !src.remote
+	props.BufferSize = localPageBuffer
 	props.MaxCompressedPageSize = parquetMaxPageSize
 	props.MaxUncompressedPageSize = parquetMaxPageSize
 	open := func(opts ...file.ReadOption) error {
