@@ -1,15 +1,12 @@
 package hubfs
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
 // onlyReader hides WriteTo so io.Copy goes through Read.
@@ -25,17 +22,11 @@ type onlyWriter struct{ io.Writer }
 // plain-http-256KiB-buffer with hubfs-io.Copy (WriteTo, one streaming
 // request with a 256 KiB buffer). Compare MB/s for the ratios.
 func BenchmarkFullFileRead(b *testing.B) {
-	testEnv(b)
 	const size = 64 << 20
 	data := randomBytes(3, size)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(b)
 	srv.AddRepo("dataset", "bench/full").Commit("main", map[string][]byte{"big.bin": data})
-	ctx := context.Background()
-	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "bench/full"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := openRepo(b, srv, "bench/full")
 	resolveURL := f.c.resolveURL(f.Commit(), "big.bin")
 	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
@@ -120,15 +111,10 @@ func BenchmarkFullFileRead(b *testing.B) {
 // BenchmarkParquetOneColumn reads one of four columns of a ~11 MB Parquet
 // file through hubfs and reports what travelled per read.
 func BenchmarkParquetOneColumn(b *testing.B) {
-	testEnv(b)
 	data := parquetFile(b, 200_000, 50_000)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(b)
 	srv.AddRepo("dataset", "bench/pq").Commit("main", map[string][]byte{"t.parquet": data})
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "bench/pq"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := openRepo(b, srv, "bench/pq")
 	srv.ResetStats()
 	for b.Loop() {
 		file, err := f.Open("t.parquet")
