@@ -121,6 +121,16 @@ func writeParquet(t testing.TB, fsys afero.Fs, path string, schema *arrow.Schema
 	require.NoError(t, w.Close())
 }
 
+// writeRoundTripFile writes rows rows of buildRoundTripBatch (ids 0 to
+// rows-1, built from mem and released before it returns) to path on fsys
+// through writeParquet with opts.
+func writeRoundTripFile(t testing.TB, fsys afero.Fs, mem memory.Allocator, path string, rows int, opts ...WriteOption) {
+	t.Helper()
+	batch := buildRoundTripBatch(t, mem, 0, rows)
+	defer batch.Release()
+	writeParquet(t, fsys, path, roundTripSchema, []arrow.RecordBatch{batch}, opts...)
+}
+
 // readAll concatenates every batch of r into one batch per column.
 func readAll(t testing.TB, r Reader, mem memory.Allocator) arrow.Table {
 	t.Helper()
@@ -382,9 +392,7 @@ func TestParquetProjectionAndRowGroups(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, mem, 0, 1000)
-	writeParquet(t, fsys, "/p.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(250))
-	batch.Release()
+	writeRoundTripFile(t, fsys, mem, "/p.parquet", 1000, WithRowGroupSize(250))
 
 	t.Run("columns in requested order, nested whole", func(t *testing.T) {
 		r, err := Open(fsys, "/p.parquet", WithColumns("meta", "id", "attrs"), WithAllocator(mem))
@@ -550,9 +558,7 @@ func TestParquetWriterErrors(t *testing.T) {
 
 func TestParquetCancel(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 1000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/c.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(100))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/c.parquet", 1000, WithRowGroupSize(100))
 	r, err := OpenParquet(fsys, "/c.parquet")
 	require.NoError(t, err)
 	defer r.Close()
@@ -634,9 +640,7 @@ func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
 // same either way, and a local file is read as before.
 func TestParquetPrebuffer(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
 	st, err := fsys.Stat("/r.parquet")
 	require.NoError(t, err)
 	require.Greater(t, st.Size(), int64(footerTail+4), "the file must be larger than the tail read at open")
