@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,18 +53,46 @@ func benchBatches(tb testing.TB) []arrow.RecordBatch {
 	return out
 }
 
+// arrowBytes is the BatchBytes of recs together.
 func arrowBytes(recs []arrow.RecordBatch) int64 {
 	var n int64
 	for _, r := range recs {
-		for _, c := range r.Columns() {
-			for _, b := range c.Data().Buffers() {
-				if b != nil {
-					n += int64(b.Len())
-				}
-			}
-		}
+		n += BatchBytes(r)
 	}
 	return n
+}
+
+// cpuTime is the CPU time (user+system) the process has used. Benchmarks
+// report it per op because the shared 2-core machine they run on is
+// heavily loaded, which makes wall-clock MB/s noisy.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU seconds per op since start (cpu-s/op) and the
+// MB of bytesPerOp processed per CPU second (MB/cpu-s). It reports
+// nothing when no CPU time was measured.
+func reportCPU(b *testing.B, start time.Duration, bytesPerOp int64) {
+	used := (cpuTime() - start).Seconds()
+	if used <= 0 {
+		return
+	}
+	b.ReportMetric(used/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
+}
+
+// writeAll writes recs to w and closes it. On the first failed Write it
+// aborts w and returns that error; otherwise it returns Close's error.
+func writeAll(w Writer, recs []arrow.RecordBatch) error {
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
 }
 
 var benchFile struct {
@@ -253,12 +283,7 @@ func BenchmarkWriteIPC(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, r := range recs {
-					if err := w.Write(r); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
+				if err := writeAll(w, recs); err != nil {
 					b.Fatal(err)
 				}
 				st, _ := os.Stat(path)

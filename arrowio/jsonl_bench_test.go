@@ -9,7 +9,6 @@ import (
 	"io"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,7 +40,7 @@ func BenchmarkJSONLDecode(b *testing.B) {
 			}
 			b.SetBytes(int64(len(data)))
 			var rows int64
-			cpu0 := cpuSeconds()
+			cpu0 := cpuTime()
 			for b.Loop() {
 				rows = 0
 				for batch, err := range r.Batches(context.Background()) {
@@ -57,7 +56,7 @@ func BenchmarkJSONLDecode(b *testing.B) {
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(rows)/sec, "rows/s")
 			b.ReportMetric(float64(len(data))/1e6/sec/float64(workers), "MB/s/core")
-			jsonlReportCPU(b, cpu0, len(data))
+			reportCPU(b, cpu0, int64(len(data)))
 		})
 	}
 }
@@ -78,7 +77,7 @@ func BenchmarkJSONLDecodeInfer(b *testing.B) {
 func BenchmarkJSONLBaselineStdlib(b *testing.B) {
 	data, _ := jsonlBenchData()
 	b.SetBytes(int64(len(data)))
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		sc := bufio.NewScanner(bytes.NewReader(data))
 		sc.Buffer(make([]byte, 1<<20), 1<<26)
@@ -94,7 +93,7 @@ func BenchmarkJSONLBaselineStdlib(b *testing.B) {
 			b.Fatalf("%d rows", n)
 		}
 	}
-	jsonlReportCPU(b, cpu0, len(data))
+	reportCPU(b, cpu0, int64(len(data)))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
@@ -111,7 +110,7 @@ func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
 	}
 	data := full[:end]
 	b.SetBytes(int64(len(data)))
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
 		var rows int64
@@ -126,7 +125,7 @@ func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
 			b.Fatalf("%d rows", rows)
 		}
 	}
-	jsonlReportCPU(b, cpu0, len(data))
+	reportCPU(b, cpu0, int64(len(data)))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
@@ -150,24 +149,19 @@ func BenchmarkJSONLEncode(b *testing.B) {
 	}
 	defer releaseBatches(batches)
 	var cw countWriter
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		cw.n = 0
 		w, err := NewWriter(&cw, schema, WithOutputFormat(FormatJSONL, CompressionNone))
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, batch := range batches {
-			if err := w.Write(batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
+		if err := writeAll(w, batches); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.SetBytes(cw.n)
-	jsonlReportCPU(b, cpu0, int(cw.n))
+	reportCPU(b, cpu0, cw.n)
 	b.ReportMetric(float64(jsonlBenchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
 }
 
@@ -176,25 +170,6 @@ type countWriter struct{ n int64 }
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countWriter)(nil)
-
-// cpuSeconds returns the CPU time (user+system) this process has used. On a
-// shared machine, bytes per CPU-second is a steadier figure than wall-clock
-// MB/s.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// jsonlReportCPU reports MB processed per CPU-second since cpu0, per iteration.
-// It counts the CPU of the timed loop plus b.Loop's bookkeeping only.
-func jsonlReportCPU(b *testing.B, cpu0 float64, bytesPerOp int) {
-	if used := cpuSeconds() - cpu0; used > 0 {
-		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
-	}
-}
 
 // BenchmarkJSONLPlain compares decoders on a fifth of the dataset size
 // generated without the words that need JSON escapes, where arrow-go's
@@ -209,13 +184,13 @@ func BenchmarkJSONLPlain(b *testing.B) {
 	afero.WriteFile(fsys, "plain.jsonl", data, 0o644)
 	run := func(b *testing.B, decode func() int64) {
 		b.SetBytes(int64(len(data)))
-		cpu0 := cpuSeconds()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			if n := decode(); n != jsonlBenchRows/5 {
 				b.Fatalf("%d rows", n)
 			}
 		}
-		jsonlReportCPU(b, cpu0, len(data))
+		reportCPU(b, cpu0, int64(len(data)))
 	}
 	b.Run("quiver-workers=1", func(b *testing.B) {
 		r, err := OpenJSONL(fsys, "plain.jsonl", WithSchema(schema), WithWorkers(1))
