@@ -112,23 +112,13 @@ func benchArrowFile(b *testing.B) (string, int64) {
 		}
 		benchFile.path = filepath.Join(benchFile.dir, "bench.arrow")
 		recs := benchBatches(b)
-		defer func() {
-			for _, r := range recs {
-				r.Release()
-			}
-		}()
+		defer releaseBatches(recs)
 		w, err := Create(afero.NewOsFs(), benchFile.path, benchSchema)
 		if err != nil {
 			benchFile.err = err
 			return
 		}
-		for _, r := range recs {
-			if err := w.Write(r); err != nil {
-				benchFile.err = err
-				return
-			}
-		}
-		benchFile.err = w.Close()
+		benchFile.err = writeAll(w, recs)
 		if st, err := os.Stat(benchFile.path); err == nil {
 			benchFile.size = st.Size()
 		}
@@ -137,6 +127,29 @@ func benchArrowFile(b *testing.B) (string, int64) {
 		b.Fatal(benchFile.err)
 	}
 	return benchFile.path, benchFile.size
+}
+
+// openBenchArrowFile opens the file of benchArrowFile with OpenArrowFile,
+// closed when the benchmark ends, and returns it with its size.
+func openBenchArrowFile(b *testing.B) (*ArrowFile, int64) {
+	path, size := benchArrowFile(b)
+	f, err := OpenArrowFile(afero.NewOsFs(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f, size
+}
+
+// drainAndClose reads every batch of r and closes it, failing tb on the
+// first error.
+func drainAndClose(tb testing.TB, r Reader) {
+	defer r.Close()
+	for _, err := range r.Batches(context.Background()) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
 }
 
 // sumWords adds b up as little-endian uint64 words plus a byte tail: a
@@ -175,12 +188,7 @@ func sumFloats(v []float64) float64 {
 // byte of every buffer: int64 and float64 values summed, validity bitmaps
 // and string offsets and bytes summed.
 func BenchmarkMappedScan(b *testing.B) {
-	path, size := benchArrowFile(b)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openBenchArrowFile(b)
 	if !f.Mapped() {
 		b.Fatal("not mapped")
 	}
@@ -212,12 +220,7 @@ func BenchmarkMappedScan(b *testing.B) {
 // BenchmarkMappedBytesBaseline sums the whole mapping as words: the
 // memory-bandwidth ceiling BenchmarkMappedScan is measured against.
 func BenchmarkMappedBytesBaseline(b *testing.B) {
-	path, size := benchArrowFile(b)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openBenchArrowFile(b)
 	b.SetBytes(size)
 	for b.Loop() {
 		benchSink += sumWords(f.m.data)
@@ -264,11 +267,7 @@ func BenchmarkOpenScanUnmapped(b *testing.B) {
 // uncompressed and with zstd; MB/s counts Arrow buffer bytes.
 func BenchmarkWriteIPC(b *testing.B) {
 	recs := benchBatches(b)
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	defer releaseBatches(recs)
 	dir := b.TempDir()
 	for _, tc := range []struct {
 		format Format
@@ -304,15 +303,9 @@ func BenchmarkCSVRead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, r := range recs[:4] {
-		if err := w.Write(r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, r := range recs {
-		r.Release()
-	}
-	if err := w.Close(); err != nil {
+	err = writeAll(w, recs[:4])
+	releaseBatches(recs)
+	if err != nil {
 		b.Fatal(err)
 	}
 	st, _ := os.Stat(path)
@@ -322,11 +315,6 @@ func BenchmarkCSVRead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, err := range r.Batches(context.Background()) {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-		r.Close()
+		drainAndClose(b, r)
 	}
 }

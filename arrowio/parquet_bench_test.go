@@ -152,12 +152,7 @@ func BenchmarkParquetRead(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, err := range r.Batches(context.Background()) {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
-			r.Close()
+			drainAndClose(b, r)
 		}
 	}
 	b.Run("quiver/serial", func(b *testing.B) { read(b, size, WithWorkers(1)) })

@@ -194,11 +194,7 @@ func TestParquetPrefetch(t *testing.T) {
 // TestParquetPrefetchLocal checks that Prefetch does nothing on a local
 // file.
 func TestParquetPrefetchLocal(t *testing.T) {
-	fsys := afero.NewMemMapFs()
-	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 4000, WithRowGroupSize(2000))
-	r, err := OpenParquet(fsys, "/r.parquet")
-	require.NoError(t, err)
-	defer r.Close()
+	r := openRoundTripFile(t, "/r.parquet", 4000, WithRowGroupSize(2000))
 	r.Prefetch(1)
 	assert.False(t, r.ahead.has(1))
 	assert.Zero(t, r.src.bytes)

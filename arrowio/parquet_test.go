@@ -131,6 +131,19 @@ func writeRoundTripFile(t testing.TB, fsys afero.Fs, mem memory.Allocator, path 
 	writeParquet(t, fsys, path, roundTripSchema, []arrow.RecordBatch{batch}, opts...)
 }
 
+// openRoundTripFile writes a round-trip file of rows rows to path on a new
+// MemMapFs (writeRoundTripFile with opts) and opens it with OpenParquet's
+// defaults; the reader is closed when the test ends.
+func openRoundTripFile(t testing.TB, path string, rows int, opts ...WriteOption) *ParquetReader {
+	t.Helper()
+	fsys := afero.NewMemMapFs()
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, path, rows, opts...)
+	r, err := OpenParquet(fsys, path)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
+}
+
 // readAll concatenates every batch of r into one batch per column.
 func readAll(t testing.TB, r Reader, mem memory.Allocator) arrow.Table {
 	t.Helper()
@@ -557,11 +570,7 @@ func TestParquetWriterErrors(t *testing.T) {
 }
 
 func TestParquetCancel(t *testing.T) {
-	fsys := afero.NewMemMapFs()
-	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/c.parquet", 1000, WithRowGroupSize(100))
-	r, err := OpenParquet(fsys, "/c.parquet")
-	require.NoError(t, err)
-	defer r.Close()
+	r := openRoundTripFile(t, "/c.parquet", 1000, WithRowGroupSize(100))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	var got error
