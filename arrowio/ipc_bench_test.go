@@ -83,18 +83,6 @@ func reportCPU(b *testing.B, start time.Duration, bytesPerOp int64) {
 	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
 }
 
-// writeAll writes recs to w and closes it. On the first failed Write it
-// aborts w and returns that error; otherwise it returns Close's error.
-func writeAll(w Writer, recs []arrow.RecordBatch) error {
-	for _, r := range recs {
-		if err := w.Write(r); err != nil {
-			w.Abort()
-			return err
-		}
-	}
-	return w.Close()
-}
-
 var benchFile struct {
 	once sync.Once
 	dir  string

@@ -109,16 +109,37 @@ func buildRoundTripBatch(t testing.TB, mem memory.Allocator, start, n int) arrow
 	return b.NewRecordBatch()
 }
 
+// writeAll writes recs to w and closes it. On the first failed Write it
+// aborts w and returns that error; otherwise it returns Close's error.
+func writeAll(w Writer, recs []arrow.RecordBatch) error {
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
+}
+
 // writeParquet writes batches to path on fsys through Create.
 func writeParquet(t testing.TB, fsys afero.Fs, path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...WriteOption) {
 	t.Helper()
 	w, err := Create(fsys, path, schema, opts...)
 	require.NoError(t, err)
 	defer w.Abort()
-	for _, b := range batches {
-		require.NoError(t, w.Write(b))
-	}
-	require.NoError(t, w.Close())
+	require.NoError(t, writeAll(w, batches))
+}
+
+// parquetBytes writes batches through NewWriter as an uncompressed
+// Parquet stream (the codec inside the file is opts' or the default) and
+// returns the file's bytes.
+func parquetBytes(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...WriteOption) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, append([]WriteOption{WithOutputFormat(FormatParquet, CompressionNone)}, opts...)...)
+	require.NoError(t, err)
+	require.NoError(t, writeAll(w, batches))
+	return buf.Bytes()
 }
 
 // writeRoundTripFile writes rows rows of buildRoundTripBatch (ids 0 to
@@ -266,12 +287,8 @@ func TestParquetWriterSettings(t *testing.T) {
 	})
 
 	t.Run("root required, offsets right, read by parquet-go", func(t *testing.T) {
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(60))
-		require.NoError(t, err)
-		require.NoError(t, w.Write(batch))
-		require.NoError(t, w.Close())
-		f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		data := parquetBytes(t, roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(60))
+		f, err := pgo.OpenFile(bytes.NewReader(data), int64(len(data)))
 		require.NoError(t, err)
 		root := f.Metadata().Schema[0]
 		rep, ok := root.RepetitionType.Get()
@@ -319,12 +336,8 @@ func TestParquetWriterSettings(t *testing.T) {
 		rec := b.NewRecordBatch()
 		b.Release()
 		defer rec.Release()
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, s, WithOutputFormat(FormatParquet, CompressionNone))
-		require.NoError(t, err)
-		require.NoError(t, w.Write(rec))
-		require.NoError(t, w.Close())
-		f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		data := parquetBytes(t, s, []arrow.RecordBatch{rec})
+		f, err := pgo.OpenFile(bytes.NewReader(data), int64(len(data)))
 		require.NoError(t, err)
 		cols := f.Metadata().RowGroups[0].Columns
 		hasDict := func(i int) bool { return cols[i].MetaData.DictionaryPageOffset != 0 }
@@ -461,13 +474,8 @@ func TestParquetBadInput(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	batch := buildRoundTripBatch(t, mem, 0, 300)
-	var good bytes.Buffer
-	w, err := NewWriter(&good, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone))
-	require.NoError(t, err)
-	require.NoError(t, w.Write(batch))
-	require.NoError(t, w.Close())
+	data := parquetBytes(t, roundTripSchema, []arrow.RecordBatch{batch})
 	batch.Release()
-	data := good.Bytes()
 
 	flip := bytes.Clone(data)
 	for i := 200; i < 260; i++ { // inside the first column chunk's pages
