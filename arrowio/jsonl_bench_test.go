@@ -3,7 +3,6 @@ package arrowio
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -42,13 +41,7 @@ func BenchmarkJSONLDecode(b *testing.B) {
 			var rows int64
 			cpu0 := cpuTime()
 			for b.Loop() {
-				rows = 0
-				for batch, err := range r.Batches(context.Background()) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows += batch.NumRows()
-				}
+				rows = countRows(b, r)
 			}
 			if rows != jsonlBenchRows {
 				b.Fatalf("decoded %d rows, want %d", rows, jsonlBenchRows)
@@ -79,17 +72,7 @@ func BenchmarkJSONLBaselineStdlib(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	cpu0 := cpuTime()
 	for b.Loop() {
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		n := 0
-		for sc.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != jsonlBenchRows {
+		if n := stdlibLines(b, data); n != jsonlBenchRows {
 			b.Fatalf("%d rows", n)
 		}
 	}
@@ -112,16 +95,7 @@ func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
 	b.SetBytes(int64(len(data)))
 	cpu0 := cpuTime()
 	for b.Loop() {
-		r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
-		var rows int64
-		for r.Next() {
-			rows += r.RecordBatch().NumRows()
-		}
-		if err := r.Err(); err != nil {
-			b.Fatal(err)
-		}
-		r.Release()
-		if rows != rowsRead {
+		if rows := arrowGoRows(b, data, schema); rows != rowsRead {
 			b.Fatalf("%d rows", rows)
 		}
 	}
@@ -139,14 +113,7 @@ func BenchmarkJSONLEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var batches []arrow.RecordBatch
-	for batch, err := range r.Batches(context.Background()) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch.Retain()
-		batches = append(batches, batch)
-	}
+	batches := collect(b, r)
 	defer releaseBatches(batches)
 	var cw countWriter
 	cpu0 := cpuTime()
@@ -163,6 +130,37 @@ func BenchmarkJSONLEncode(b *testing.B) {
 	b.SetBytes(cw.n)
 	reportCPU(b, cpu0, cw.n)
 	b.ReportMetric(float64(jsonlBenchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+}
+
+// stdlibLines decodes every line of data into a map[string]any with
+// encoding/json and returns the number of lines.
+func stdlibLines(tb testing.TB, data []byte) int64 {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	var n int64
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			tb.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// arrowGoRows decodes data with arrow-go's array.JSONReader in chunks of
+// 16384 rows and returns the number of rows.
+func arrowGoRows(tb testing.TB, data []byte, schema *arrow.Schema) int64 {
+	r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
+	defer r.Release()
+	var n int64
+	for r.Next() {
+		n += r.RecordBatch().NumRows()
+	}
+	if err := r.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 type countWriter struct{ n int64 }
@@ -197,41 +195,12 @@ func BenchmarkJSONLPlain(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		run(b, func() (n int64) {
-			for batch, err := range r.Batches(context.Background()) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n += batch.NumRows()
-			}
-			return n
-		})
+		run(b, func() int64 { return countRows(b, r) })
 	})
 	b.Run("arrow-go", func(b *testing.B) {
-		run(b, func() (n int64) {
-			r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
-			defer r.Release()
-			for r.Next() {
-				n += r.RecordBatch().NumRows()
-			}
-			if err := r.Err(); err != nil {
-				b.Fatal(err)
-			}
-			return n
-		})
+		run(b, func() int64 { return arrowGoRows(b, data, schema) })
 	})
 	b.Run("encoding-json-map", func(b *testing.B) {
-		run(b, func() (n int64) {
-			sc := bufio.NewScanner(bytes.NewReader(data))
-			sc.Buffer(make([]byte, 1<<20), 1<<26)
-			for sc.Scan() {
-				var m map[string]any
-				if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			return n
-		})
+		run(b, func() int64 { return stdlibLines(b, data) })
 	})
 }
