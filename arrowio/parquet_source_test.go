@@ -157,11 +157,7 @@ func TestParquetPrefetch(t *testing.T) {
 	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
 	for _, stream := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
-			n := new(atomic.Int64)
-			var fs afero.Fs = countingFs{fsys, n}
-			if stream {
-				fs = streamingFs{countingFs{fsys, n}}
-			}
+			fs, n := countReads(fsys, stream)
 			r, err := OpenParquet(fs, "/r.parquet", WithColumns("id"))
 			require.NoError(t, err)
 			defer r.Close()

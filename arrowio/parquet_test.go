@@ -645,6 +645,16 @@ func (s streamingFs) Open(name string) (afero.File, error) {
 
 type streamingFile struct{ countingFile }
 
+// countReads serves fsys through a countingFs, or with stream through a
+// streamingFs, and returns it with the counter of its reads.
+func countReads(fsys afero.Fs, stream bool) (afero.Fs, *atomic.Int64) {
+	n := new(atomic.Int64)
+	if stream {
+		return streamingFs{countingFs{fsys, n}}, n
+	}
+	return countingFs{fsys, n}, n
+}
+
 func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
 	s.readAts.Add(1)
 	return io.NopCloser(io.NewSectionReader(s.data, off, n)), nil
@@ -678,11 +688,7 @@ func TestParquetPrebuffer(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			n := new(atomic.Int64)
-			var fs afero.Fs = countingFs{fsys, n}
-			if tc.stream {
-				fs = streamingFs{countingFs{fsys, n}}
-			}
+			fs, n := countReads(fsys, tc.stream)
 			opts := append([]ReadOption{WithColumns("id", "meta")}, tc.opts...)
 			want := readAllParquet(t, fsys, opts...)
 			r, err := OpenParquet(fs, "/r.parquet", opts...)
