@@ -1,7 +1,6 @@
 package arrowio
 
 import (
-	"context"
 	"fmt"
 	"strings"
 	"testing"
@@ -45,14 +44,7 @@ func BenchmarkCSVDecodeTyped(b *testing.B) {
 	defer r.Close()
 	b.SetBytes(int64(sb.Len()))
 	for b.Loop() {
-		var n int64
-		for rec, err := range r.Batches(context.Background()) {
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += rec.NumRows()
-		}
-		if n != rows {
+		if n := countRows(b, r); n != rows {
 			b.Fatalf("read %d rows, want %d", n, rows)
 		}
 	}

@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -51,18 +53,34 @@ func benchBatches(tb testing.TB) []arrow.RecordBatch {
 	return out
 }
 
+// arrowBytes is the BatchBytes of recs together.
 func arrowBytes(recs []arrow.RecordBatch) int64 {
 	var n int64
 	for _, r := range recs {
-		for _, c := range r.Columns() {
-			for _, b := range c.Data().Buffers() {
-				if b != nil {
-					n += int64(b.Len())
-				}
-			}
-		}
+		n += BatchBytes(r)
 	}
 	return n
+}
+
+// cpuTime is the CPU time (user+system) the process has used. Benchmarks
+// report it per op because the shared 2-core machine they run on is
+// heavily loaded, which makes wall-clock MB/s noisy.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// reportCPU reports the CPU seconds per op since start (cpu-s/op) and the
+// MB of bytesPerOp processed per CPU second (MB/cpu-s). It reports
+// nothing when no CPU time was measured.
+func reportCPU(b *testing.B, start time.Duration, bytesPerOp int64) {
+	used := (cpuTime() - start).Seconds()
+	if used <= 0 {
+		return
+	}
+	b.ReportMetric(used/float64(b.N), "cpu-s/op")
+	b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
 }
 
 var benchFile struct {
@@ -82,23 +100,13 @@ func benchArrowFile(b *testing.B) (string, int64) {
 		}
 		benchFile.path = filepath.Join(benchFile.dir, "bench.arrow")
 		recs := benchBatches(b)
-		defer func() {
-			for _, r := range recs {
-				r.Release()
-			}
-		}()
+		defer releaseBatches(recs)
 		w, err := Create(afero.NewOsFs(), benchFile.path, benchSchema)
 		if err != nil {
 			benchFile.err = err
 			return
 		}
-		for _, r := range recs {
-			if err := w.Write(r); err != nil {
-				benchFile.err = err
-				return
-			}
-		}
-		benchFile.err = w.Close()
+		benchFile.err = writeAll(w, recs)
 		if st, err := os.Stat(benchFile.path); err == nil {
 			benchFile.size = st.Size()
 		}
@@ -107,6 +115,31 @@ func benchArrowFile(b *testing.B) (string, int64) {
 		b.Fatal(benchFile.err)
 	}
 	return benchFile.path, benchFile.size
+}
+
+// openBenchArrowFile opens the file of benchArrowFile with OpenArrowFile,
+// closed when the benchmark ends, and returns it with its size.
+func openBenchArrowFile(b *testing.B) (*ArrowFile, int64) {
+	path, size := benchArrowFile(b)
+	f, err := OpenArrowFile(afero.NewOsFs(), path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { f.Close() })
+	return f, size
+}
+
+// countRows reads every batch of r and returns the number of rows,
+// failing tb on the first error. It does not close r.
+func countRows(tb testing.TB, r Reader) int64 {
+	var n int64
+	for batch, err := range r.Batches(context.Background()) {
+		if err != nil {
+			tb.Fatal(err)
+		}
+		n += batch.NumRows()
+	}
+	return n
 }
 
 // sumWords adds b up as little-endian uint64 words plus a byte tail: a
@@ -145,12 +178,7 @@ func sumFloats(v []float64) float64 {
 // byte of every buffer: int64 and float64 values summed, validity bitmaps
 // and string offsets and bytes summed.
 func BenchmarkMappedScan(b *testing.B) {
-	path, size := benchArrowFile(b)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openBenchArrowFile(b)
 	if !f.Mapped() {
 		b.Fatal("not mapped")
 	}
@@ -182,12 +210,7 @@ func BenchmarkMappedScan(b *testing.B) {
 // BenchmarkMappedBytesBaseline sums the whole mapping as words: the
 // memory-bandwidth ceiling BenchmarkMappedScan is measured against.
 func BenchmarkMappedBytesBaseline(b *testing.B) {
-	path, size := benchArrowFile(b)
-	f, err := OpenArrowFile(afero.NewOsFs(), path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
+	f, size := openBenchArrowFile(b)
 	b.SetBytes(size)
 	for b.Loop() {
 		benchSink += sumWords(f.m.data)
@@ -234,11 +257,7 @@ func BenchmarkOpenScanUnmapped(b *testing.B) {
 // uncompressed and with zstd; MB/s counts Arrow buffer bytes.
 func BenchmarkWriteIPC(b *testing.B) {
 	recs := benchBatches(b)
-	defer func() {
-		for _, r := range recs {
-			r.Release()
-		}
-	}()
+	defer releaseBatches(recs)
 	dir := b.TempDir()
 	for _, tc := range []struct {
 		format Format
@@ -253,12 +272,7 @@ func BenchmarkWriteIPC(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, r := range recs {
-					if err := w.Write(r); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
+				if err := writeAll(w, recs); err != nil {
 					b.Fatal(err)
 				}
 				st, _ := os.Stat(path)
@@ -279,15 +293,9 @@ func BenchmarkCSVRead(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, r := range recs[:4] {
-		if err := w.Write(r); err != nil {
-			b.Fatal(err)
-		}
-	}
-	for _, r := range recs {
-		r.Release()
-	}
-	if err := w.Close(); err != nil {
+	err = writeAll(w, recs[:4])
+	releaseBatches(recs)
+	if err != nil {
 		b.Fatal(err)
 	}
 	st, _ := os.Stat(path)
@@ -297,11 +305,7 @@ func BenchmarkCSVRead(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, err := range r.Batches(context.Background()) {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
+		countRows(b, r)
 		r.Close()
 	}
 }

@@ -3,13 +3,11 @@ package arrowio
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
-	"syscall"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow"
@@ -41,15 +39,9 @@ func BenchmarkJSONLDecode(b *testing.B) {
 			}
 			b.SetBytes(int64(len(data)))
 			var rows int64
-			cpu0 := cpuSeconds()
+			cpu0 := cpuTime()
 			for b.Loop() {
-				rows = 0
-				for batch, err := range r.Batches(context.Background()) {
-					if err != nil {
-						b.Fatal(err)
-					}
-					rows += batch.NumRows()
-				}
+				rows = countRows(b, r)
 			}
 			if rows != jsonlBenchRows {
 				b.Fatalf("decoded %d rows, want %d", rows, jsonlBenchRows)
@@ -57,7 +49,7 @@ func BenchmarkJSONLDecode(b *testing.B) {
 			sec := b.Elapsed().Seconds() / float64(b.N)
 			b.ReportMetric(float64(rows)/sec, "rows/s")
 			b.ReportMetric(float64(len(data))/1e6/sec/float64(workers), "MB/s/core")
-			jsonlReportCPU(b, cpu0, len(data))
+			reportCPU(b, cpu0, int64(len(data)))
 		})
 	}
 }
@@ -78,23 +70,13 @@ func BenchmarkJSONLDecodeInfer(b *testing.B) {
 func BenchmarkJSONLBaselineStdlib(b *testing.B) {
 	data, _ := jsonlBenchData()
 	b.SetBytes(int64(len(data)))
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
-		sc := bufio.NewScanner(bytes.NewReader(data))
-		sc.Buffer(make([]byte, 1<<20), 1<<26)
-		n := 0
-		for sc.Scan() {
-			var m map[string]any
-			if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
-		if n != jsonlBenchRows {
+		if n := stdlibLines(b, data); n != jsonlBenchRows {
 			b.Fatalf("%d rows", n)
 		}
 	}
-	jsonlReportCPU(b, cpu0, len(data))
+	reportCPU(b, cpu0, int64(len(data)))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
@@ -111,22 +93,13 @@ func BenchmarkJSONLBaselineArrowGo(b *testing.B) {
 	}
 	data := full[:end]
 	b.SetBytes(int64(len(data)))
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
-		r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
-		var rows int64
-		for r.Next() {
-			rows += r.RecordBatch().NumRows()
-		}
-		if err := r.Err(); err != nil {
-			b.Fatal(err)
-		}
-		r.Release()
-		if rows != rowsRead {
+		if rows := arrowGoRows(b, data, schema); rows != rowsRead {
 			b.Fatalf("%d rows", rows)
 		}
 	}
-	jsonlReportCPU(b, cpu0, len(data))
+	reportCPU(b, cpu0, int64(len(data)))
 	b.ReportMetric(float64(len(data))/1e6/(b.Elapsed().Seconds()/float64(b.N)), "MB/s/core")
 }
 
@@ -140,35 +113,54 @@ func BenchmarkJSONLEncode(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	var batches []arrow.RecordBatch
-	for batch, err := range r.Batches(context.Background()) {
-		if err != nil {
-			b.Fatal(err)
-		}
-		batch.Retain()
-		batches = append(batches, batch)
-	}
+	batches := collect(b, r)
 	defer releaseBatches(batches)
 	var cw countWriter
-	cpu0 := cpuSeconds()
+	cpu0 := cpuTime()
 	for b.Loop() {
 		cw.n = 0
 		w, err := NewWriter(&cw, schema, WithOutputFormat(FormatJSONL, CompressionNone))
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, batch := range batches {
-			if err := w.Write(batch); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := w.Close(); err != nil {
+		if err := writeAll(w, batches); err != nil {
 			b.Fatal(err)
 		}
 	}
 	b.SetBytes(cw.n)
-	jsonlReportCPU(b, cpu0, int(cw.n))
+	reportCPU(b, cpu0, cw.n)
 	b.ReportMetric(float64(jsonlBenchRows)/(b.Elapsed().Seconds()/float64(b.N)), "rows/s")
+}
+
+// stdlibLines decodes every line of data into a map[string]any with
+// encoding/json and returns the number of lines.
+func stdlibLines(tb testing.TB, data []byte) int64 {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<26)
+	var n int64
+	for sc.Scan() {
+		var m map[string]any
+		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
+			tb.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
+// arrowGoRows decodes data with arrow-go's array.JSONReader in chunks of
+// 16384 rows and returns the number of rows.
+func arrowGoRows(tb testing.TB, data []byte, schema *arrow.Schema) int64 {
+	r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
+	defer r.Release()
+	var n int64
+	for r.Next() {
+		n += r.RecordBatch().NumRows()
+	}
+	if err := r.Err(); err != nil {
+		tb.Fatal(err)
+	}
+	return n
 }
 
 type countWriter struct{ n int64 }
@@ -176,25 +168,6 @@ type countWriter struct{ n int64 }
 func (w *countWriter) Write(p []byte) (int, error) { w.n += int64(len(p)); return len(p), nil }
 
 var _ io.Writer = (*countWriter)(nil)
-
-// cpuSeconds returns the CPU time (user+system) this process has used. On a
-// shared machine, bytes per CPU-second is a steadier figure than wall-clock
-// MB/s.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// jsonlReportCPU reports MB processed per CPU-second since cpu0, per iteration.
-// It counts the CPU of the timed loop plus b.Loop's bookkeeping only.
-func jsonlReportCPU(b *testing.B, cpu0 float64, bytesPerOp int) {
-	if used := cpuSeconds() - cpu0; used > 0 {
-		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/1e6/used, "MB/cpu-s")
-	}
-}
 
 // BenchmarkJSONLPlain compares decoders on a fifth of the dataset size
 // generated without the words that need JSON escapes, where arrow-go's
@@ -209,54 +182,25 @@ func BenchmarkJSONLPlain(b *testing.B) {
 	afero.WriteFile(fsys, "plain.jsonl", data, 0o644)
 	run := func(b *testing.B, decode func() int64) {
 		b.SetBytes(int64(len(data)))
-		cpu0 := cpuSeconds()
+		cpu0 := cpuTime()
 		for b.Loop() {
 			if n := decode(); n != jsonlBenchRows/5 {
 				b.Fatalf("%d rows", n)
 			}
 		}
-		jsonlReportCPU(b, cpu0, len(data))
+		reportCPU(b, cpu0, int64(len(data)))
 	}
 	b.Run("quiver-workers=1", func(b *testing.B) {
 		r, err := OpenJSONL(fsys, "plain.jsonl", WithSchema(schema), WithWorkers(1))
 		if err != nil {
 			b.Fatal(err)
 		}
-		run(b, func() (n int64) {
-			for batch, err := range r.Batches(context.Background()) {
-				if err != nil {
-					b.Fatal(err)
-				}
-				n += batch.NumRows()
-			}
-			return n
-		})
+		run(b, func() int64 { return countRows(b, r) })
 	})
 	b.Run("arrow-go", func(b *testing.B) {
-		run(b, func() (n int64) {
-			r := array.NewJSONReader(bytes.NewReader(data), schema, array.WithChunk(16384))
-			defer r.Release()
-			for r.Next() {
-				n += r.RecordBatch().NumRows()
-			}
-			if err := r.Err(); err != nil {
-				b.Fatal(err)
-			}
-			return n
-		})
+		run(b, func() int64 { return arrowGoRows(b, data, schema) })
 	})
 	b.Run("encoding-json-map", func(b *testing.B) {
-		run(b, func() (n int64) {
-			sc := bufio.NewScanner(bytes.NewReader(data))
-			sc.Buffer(make([]byte, 1<<20), 1<<26)
-			for sc.Scan() {
-				var m map[string]any
-				if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
-					b.Fatal(err)
-				}
-				n++
-			}
-			return n
-		})
+		run(b, func() int64 { return stdlibLines(b, data) })
 	})
 }

@@ -8,9 +8,7 @@ import (
 	"math/rand/v2"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
@@ -38,7 +36,6 @@ var pqBenchData = sync.OnceValues(func() ([]arrow.RecordBatch, int64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	words := strings.Fields("the quick brown fox jumps over a lazy dog while seven wizards quietly judge boxing matches near river banks under pale moonlight")
 	var out []arrow.RecordBatch
-	var size int64
 	for start := 0; start < pqBenchRows; start += pqBenchBatch {
 		b := array.NewRecordBuilder(memory.DefaultAllocator, pqBenchSchema)
 		var sb strings.Builder
@@ -58,12 +55,10 @@ var pqBenchData = sync.OnceValues(func() ([]arrow.RecordBatch, int64) {
 				fb.ValueBuilder().(*array.Float32Builder).Append(rng.Float32())
 			}
 		}
-		rec := b.NewRecordBatch()
+		out = append(out, b.NewRecordBatch())
 		b.Release()
-		size += BatchBytes(rec)
-		out = append(out, rec)
 	}
-	return out, size
+	return out, arrowBytes(out)
 })
 
 func BenchmarkParquetWrite(b *testing.B) {
@@ -80,17 +75,12 @@ func BenchmarkParquetWrite(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				for _, rec := range batches {
-					if err := w.Write(rec); err != nil {
-						b.Fatal(err)
-					}
-				}
-				if err := w.Close(); err != nil {
+				if err := writeAll(w, batches); err != nil {
 					b.Fatal(err)
 				}
 				out = buf.Len()
 			}
-			pqReportCPU(b, c0, size)
+			reportCPU(b, c0, size)
 			b.ReportMetric(float64(out)/1e6, "MB-out")
 			b.ReportMetric(float64(pqBenchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
 		}
@@ -125,7 +115,7 @@ func BenchmarkParquetWrite(b *testing.B) {
 			}
 			out = buf.Len()
 		}
-		pqReportCPU(b, c0, size)
+		reportCPU(b, c0, size)
 		b.ReportMetric(float64(out)/1e6, "MB-out")
 	})
 }
@@ -137,12 +127,7 @@ var pqBenchFile = sync.OnceValues(func() ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, rec := range batches {
-		if err := w.Write(rec); err != nil {
-			return nil, err
-		}
-	}
-	if err := w.Close(); err != nil {
+	if err := writeAll(w, batches); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -161,17 +146,13 @@ func BenchmarkParquetRead(b *testing.B) {
 	read := func(b *testing.B, bytesRead int64, opts ...ReadOption) {
 		b.SetBytes(bytesRead)
 		c0 := cpuTime()
-		defer func() { pqReportCPU(b, c0, bytesRead) }()
+		defer func() { reportCPU(b, c0, bytesRead) }()
 		for b.Loop() {
 			r, err := OpenParquet(fsys, "/b.parquet", opts...)
 			if err != nil {
 				b.Fatal(err)
 			}
-			for _, err := range r.Batches(context.Background()) {
-				if err != nil {
-					b.Fatal(err)
-				}
-			}
+			countRows(b, r)
 			r.Close()
 		}
 	}
@@ -181,7 +162,7 @@ func BenchmarkParquetRead(b *testing.B) {
 	b.Run("pqarrow-baseline/parallel", func(b *testing.B) {
 		b.SetBytes(size)
 		c0 := cpuTime()
-		defer func() { pqReportCPU(b, c0, size) }()
+		defer func() { reportCPU(b, c0, size) }()
 		for b.Loop() {
 			pf, err := file.NewParquetReader(bytes.NewReader(data))
 			if err != nil {
@@ -203,20 +184,4 @@ func BenchmarkParquetRead(b *testing.B) {
 			rr.Release()
 		}
 	})
-}
-
-// cpuTime is the CPU time (user+system) the process has used. Benchmarks
-// report it per op because the shared 2-core machine they run on is
-// heavily loaded, which makes wall-clock MB/s noisy.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-// pqReportCPU reports CPU seconds per op and the Arrow MB per CPU second.
-func pqReportCPU(b *testing.B, start time.Duration, size int64) {
-	cpu := (cpuTime() - start).Seconds() / float64(b.N)
-	b.ReportMetric(cpu, "cpu-s/op")
-	b.ReportMetric(float64(size)/1e6/cpu, "MB/cpu-s")
 }

@@ -34,18 +34,7 @@ func fuzzSeedParquet(tb testing.TB, codec string) []byte {
 	}
 	rec := b.NewRecordBatch()
 	defer rec.Release()
-	var buf bytes.Buffer
-	w, err := NewWriter(&buf, s, WithOutputFormat(FormatParquet, CompressionNone), WithCodec(codec, 0))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Write(rec); err != nil {
-		tb.Fatal(err)
-	}
-	if err := w.Close(); err != nil {
-		tb.Fatal(err)
-	}
-	return buf.Bytes()
+	return parquetBytes(tb, s, []arrow.RecordBatch{rec}, WithCodec(codec, 0))
 }
 
 // FuzzParquetOpen opens and fully reads arbitrary bytes as Parquet: it

@@ -6,7 +6,6 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
 	"github.com/spf13/afero"
@@ -31,9 +30,7 @@ func TestParquetReadRowGroups(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fsys := countingFs{Fs: afero.NewMemMapFs(), readAts: new(atomic.Int64)}
-	batch := buildRoundTripBatch(t, mem, 0, 1000)
-	writeParquet(t, fsys, "/p.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(250))
-	batch.Release()
+	writeRoundTripFile(t, fsys, mem, "/p.parquet", 1000, WithRowGroupSize(250))
 
 	// Opened with row group 0 only: ReadRowGroups reaches the others.
 	r, err := OpenParquet(fsys, "/p.parquet", WithColumns("id"), WithRowGroups(0), WithBatchSize(100), WithAllocator(mem))
@@ -78,9 +75,7 @@ func TestParquetReadRowGroupsConcurrent(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, mem, 0, 1000)
-	writeParquet(t, fsys, "/p.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(250))
-	batch.Release()
+	writeRoundTripFile(t, fsys, mem, "/p.parquet", 1000, WithRowGroupSize(250))
 	r, err := OpenParquet(fsys, "/p.parquet", WithAllocator(mem))
 	require.NoError(t, err)
 	var wg sync.WaitGroup

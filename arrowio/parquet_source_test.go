@@ -106,9 +106,7 @@ func (h holeFile) ReadAt(p []byte, off int64) (int, error) {
 // reported as a *PosError wrapping ErrCorrupt that names the row group.
 func TestParquetPrebufferFailure(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
 	st, err := fsys.Stat("/r.parquet")
 	require.NoError(t, err)
 	r, err := OpenParquet(holeFs{fsys, st.Size() / 2, st.Size() - footerTail}, "/r.parquet", WithColumns("id"))
@@ -138,9 +136,7 @@ func TestParquetReadAheadStop(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, mem, 0, 8000)
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
-	batch.Release()
+	writeRoundTripFile(t, fsys, mem, "/r.parquet", 8000, WithRowGroupSize(2000))
 	n := new(atomic.Int64)
 	r, err := OpenParquet(countingFs{fsys, n}, "/r.parquet", WithAllocator(mem))
 	require.NoError(t, err)
@@ -158,16 +154,10 @@ func TestParquetReadAheadStop(t *testing.T) {
 // (a group fetched or being read), and that Close drops what was fetched.
 func TestParquetPrefetch(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
 	for _, stream := range []bool{false, true} {
 		t.Run(fmt.Sprintf("stream=%v", stream), func(t *testing.T) {
-			n := new(atomic.Int64)
-			var fs afero.Fs = countingFs{fsys, n}
-			if stream {
-				fs = streamingFs{countingFs{fsys, n}}
-			}
+			fs, n := countReads(fsys, stream)
 			r, err := OpenParquet(fs, "/r.parquet", WithColumns("id"))
 			require.NoError(t, err)
 			defer r.Close()
@@ -200,13 +190,7 @@ func TestParquetPrefetch(t *testing.T) {
 // TestParquetPrefetchLocal checks that Prefetch does nothing on a local
 // file.
 func TestParquetPrefetchLocal(t *testing.T) {
-	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 4000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
-	r, err := OpenParquet(fsys, "/r.parquet")
-	require.NoError(t, err)
-	defer r.Close()
+	r := openRoundTripFile(t, "/r.parquet", 4000, WithRowGroupSize(2000))
 	r.Prefetch(1)
 	assert.False(t, r.ahead.has(1))
 	assert.Zero(t, r.src.bytes)
@@ -217,10 +201,8 @@ func TestParquetPrefetchLocal(t *testing.T) {
 // another file (another size) is ignored.
 func TestOpenParquetFooter(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
-	writeParquet(t, fsys, "/other.parquet", roundTripSchema, []arrow.RecordBatch{batch.NewSlice(0, 100)})
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/other.parquet", 100)
 	first, err := OpenParquet(fsys, "/r.parquet")
 	require.NoError(t, err)
 	footer := first.Footer()

@@ -109,16 +109,60 @@ func buildRoundTripBatch(t testing.TB, mem memory.Allocator, start, n int) arrow
 	return b.NewRecordBatch()
 }
 
+// writeAll writes recs to w and closes it. On the first failed Write it
+// aborts w and returns that error; otherwise it returns Close's error.
+func writeAll(w Writer, recs []arrow.RecordBatch) error {
+	for _, r := range recs {
+		if err := w.Write(r); err != nil {
+			w.Abort()
+			return err
+		}
+	}
+	return w.Close()
+}
+
 // writeParquet writes batches to path on fsys through Create.
 func writeParquet(t testing.TB, fsys afero.Fs, path string, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...WriteOption) {
 	t.Helper()
 	w, err := Create(fsys, path, schema, opts...)
 	require.NoError(t, err)
 	defer w.Abort()
-	for _, b := range batches {
-		require.NoError(t, w.Write(b))
-	}
-	require.NoError(t, w.Close())
+	require.NoError(t, writeAll(w, batches))
+}
+
+// parquetBytes writes batches through NewWriter as an uncompressed
+// Parquet stream (the codec inside the file is opts' or the default) and
+// returns the file's bytes.
+func parquetBytes(t testing.TB, schema *arrow.Schema, batches []arrow.RecordBatch, opts ...WriteOption) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := NewWriter(&buf, schema, append([]WriteOption{WithOutputFormat(FormatParquet, CompressionNone)}, opts...)...)
+	require.NoError(t, err)
+	require.NoError(t, writeAll(w, batches))
+	return buf.Bytes()
+}
+
+// writeRoundTripFile writes rows rows of buildRoundTripBatch (ids 0 to
+// rows-1, built from mem and released before it returns) to path on fsys
+// through writeParquet with opts.
+func writeRoundTripFile(t testing.TB, fsys afero.Fs, mem memory.Allocator, path string, rows int, opts ...WriteOption) {
+	t.Helper()
+	batch := buildRoundTripBatch(t, mem, 0, rows)
+	defer batch.Release()
+	writeParquet(t, fsys, path, roundTripSchema, []arrow.RecordBatch{batch}, opts...)
+}
+
+// openRoundTripFile writes a round-trip file of rows rows to path on a new
+// MemMapFs (writeRoundTripFile with opts) and opens it with OpenParquet's
+// defaults; the reader is closed when the test ends.
+func openRoundTripFile(t testing.TB, path string, rows int, opts ...WriteOption) *ParquetReader {
+	t.Helper()
+	fsys := afero.NewMemMapFs()
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, path, rows, opts...)
+	r, err := OpenParquet(fsys, path)
+	require.NoError(t, err)
+	t.Cleanup(func() { r.Close() })
+	return r
 }
 
 // readAll concatenates every batch of r into one batch per column.
@@ -243,12 +287,8 @@ func TestParquetWriterSettings(t *testing.T) {
 	})
 
 	t.Run("root required, offsets right, read by parquet-go", func(t *testing.T) {
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone), WithRowGroupSize(60))
-		require.NoError(t, err)
-		require.NoError(t, w.Write(batch))
-		require.NoError(t, w.Close())
-		f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		data := parquetBytes(t, roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(60))
+		f, err := pgo.OpenFile(bytes.NewReader(data), int64(len(data)))
 		require.NoError(t, err)
 		root := f.Metadata().Schema[0]
 		rep, ok := root.RepetitionType.Get()
@@ -296,12 +336,8 @@ func TestParquetWriterSettings(t *testing.T) {
 		rec := b.NewRecordBatch()
 		b.Release()
 		defer rec.Release()
-		var buf bytes.Buffer
-		w, err := NewWriter(&buf, s, WithOutputFormat(FormatParquet, CompressionNone))
-		require.NoError(t, err)
-		require.NoError(t, w.Write(rec))
-		require.NoError(t, w.Close())
-		f, err := pgo.OpenFile(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+		data := parquetBytes(t, s, []arrow.RecordBatch{rec})
+		f, err := pgo.OpenFile(bytes.NewReader(data), int64(len(data)))
 		require.NoError(t, err)
 		cols := f.Metadata().RowGroups[0].Columns
 		hasDict := func(i int) bool { return cols[i].MetaData.DictionaryPageOffset != 0 }
@@ -382,9 +418,7 @@ func TestParquetProjectionAndRowGroups(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, mem, 0, 1000)
-	writeParquet(t, fsys, "/p.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(250))
-	batch.Release()
+	writeRoundTripFile(t, fsys, mem, "/p.parquet", 1000, WithRowGroupSize(250))
 
 	t.Run("columns in requested order, nested whole", func(t *testing.T) {
 		r, err := Open(fsys, "/p.parquet", WithColumns("meta", "id", "attrs"), WithAllocator(mem))
@@ -440,13 +474,8 @@ func TestParquetBadInput(t *testing.T) {
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	defer mem.AssertSize(t, 0)
 	batch := buildRoundTripBatch(t, mem, 0, 300)
-	var good bytes.Buffer
-	w, err := NewWriter(&good, roundTripSchema, WithOutputFormat(FormatParquet, CompressionNone))
-	require.NoError(t, err)
-	require.NoError(t, w.Write(batch))
-	require.NoError(t, w.Close())
+	data := parquetBytes(t, roundTripSchema, []arrow.RecordBatch{batch})
 	batch.Release()
-	data := good.Bytes()
 
 	flip := bytes.Clone(data)
 	for i := 200; i < 260; i++ { // inside the first column chunk's pages
@@ -549,13 +578,7 @@ func TestParquetWriterErrors(t *testing.T) {
 }
 
 func TestParquetCancel(t *testing.T) {
-	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 1000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/c.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(100))
-	r, err := OpenParquet(fsys, "/c.parquet")
-	require.NoError(t, err)
-	defer r.Close()
+	r := openRoundTripFile(t, "/c.parquet", 1000, WithRowGroupSize(100))
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
 	var got error
@@ -622,6 +645,16 @@ func (s streamingFs) Open(name string) (afero.File, error) {
 
 type streamingFile struct{ countingFile }
 
+// countReads serves fsys through a countingFs, or with stream through a
+// streamingFs, and returns it with the counter of its reads.
+func countReads(fsys afero.Fs, stream bool) (afero.Fs, *atomic.Int64) {
+	n := new(atomic.Int64)
+	if stream {
+		return streamingFs{countingFs{fsys, n}}, n
+	}
+	return countingFs{fsys, n}, n
+}
+
 func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
 	s.readAts.Add(1)
 	return io.NopCloser(io.NewSectionReader(s.data, off, n)), nil
@@ -634,9 +667,7 @@ func (s streamingFile) OpenRange(off, n int64) (io.ReadCloser, error) {
 // same either way, and a local file is read as before.
 func TestParquetPrebuffer(t *testing.T) {
 	fsys := afero.NewMemMapFs()
-	batch := buildRoundTripBatch(t, memory.DefaultAllocator, 0, 8000)
-	defer batch.Release()
-	writeParquet(t, fsys, "/r.parquet", roundTripSchema, []arrow.RecordBatch{batch}, WithRowGroupSize(2000))
+	writeRoundTripFile(t, fsys, memory.DefaultAllocator, "/r.parquet", 8000, WithRowGroupSize(2000))
 	st, err := fsys.Stat("/r.parquet")
 	require.NoError(t, err)
 	require.Greater(t, st.Size(), int64(footerTail+4), "the file must be larger than the tail read at open")
@@ -657,11 +688,7 @@ func TestParquetPrebuffer(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			n := new(atomic.Int64)
-			var fs afero.Fs = countingFs{fsys, n}
-			if tc.stream {
-				fs = streamingFs{countingFs{fsys, n}}
-			}
+			fs, n := countReads(fsys, tc.stream)
 			opts := append([]ReadOption{WithColumns("id", "meta")}, tc.opts...)
 			want := readAllParquet(t, fsys, opts...)
 			r, err := OpenParquet(fs, "/r.parquet", opts...)

@@ -1,15 +1,12 @@
 package hubfs
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"testing"
 
 	"github.com/apache/arrow-go/v18/arrow/memory"
-
-	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
 // onlyReader hides WriteTo so io.Copy goes through Read.
@@ -25,110 +22,80 @@ type onlyWriter struct{ io.Writer }
 // plain-http-256KiB-buffer with hubfs-io.Copy (WriteTo, one streaming
 // request with a 256 KiB buffer). Compare MB/s for the ratios.
 func BenchmarkFullFileRead(b *testing.B) {
-	testEnv(b)
 	const size = 64 << 20
 	data := randomBytes(3, size)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(b)
 	srv.AddRepo("dataset", "bench/full").Commit("main", map[string][]byte{"big.bin": data})
-	ctx := context.Background()
-	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "bench/full"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := openRepo(b, srv, "bench/full")
 	resolveURL := f.c.resolveURL(f.Commit(), "big.bin")
 	plain := &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
-	b.Run("plain-http-io.Copy", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			resp, err := plain.Get(resolveURL)
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			if err != nil || n != size {
-				b.Fatal(n, err)
-			}
-		}
-	})
-	for _, bufSize := range []int{32 << 10, 256 << 10} {
-		b.Run(fmt.Sprintf("plain-http-%dKiB-buffer", bufSize>>10), func(b *testing.B) {
+	// copyEach opens the file with open and copies it with copyFn in every
+	// iteration, checking that all size bytes arrive.
+	copyEach := func(open func() (io.ReadCloser, error), copyFn func(io.Reader) (int64, error)) func(*testing.B) {
+		return func(b *testing.B) {
 			b.SetBytes(size)
-			buf := make([]byte, bufSize)
 			for b.Loop() {
-				resp, err := plain.Get(resolveURL)
+				rc, err := open()
 				if err != nil {
 					b.Fatal(err)
 				}
-				n, err := io.CopyBuffer(onlyWriter{io.Discard}, resp.Body, buf)
-				resp.Body.Close()
+				n, err := copyFn(rc)
+				rc.Close()
 				if err != nil || n != size {
 					b.Fatal(n, err)
 				}
 			}
-		})
-	}
-	b.Run("hubfs-io.Copy", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			file, err := f.Open("big.bin")
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, file)
-			file.Close()
-			if err != nil || n != size {
-				b.Fatal(n, err)
-			}
 		}
-	})
+	}
+	get := func() (io.ReadCloser, error) {
+		resp, err := plain.Get(resolveURL)
+		if err != nil {
+			return nil, err
+		}
+		return resp.Body, nil
+	}
+	open := func() (io.ReadCloser, error) { return f.Open("big.bin") }
+	// copyAll copies into io.Discard with io.Copy; with readOnly, through
+	// Read only (the source's WriteTo hidden).
+	copyAll := func(readOnly bool) func(io.Reader) (int64, error) {
+		return func(r io.Reader) (int64, error) {
+			if readOnly {
+				r = onlyReader{r}
+			}
+			return io.Copy(io.Discard, r)
+		}
+	}
+	// copyBuffer copies like copyAll, but through onlyWriter, so
+	// io.CopyBuffer uses a buffer of n bytes.
+	copyBuffer := func(n int, readOnly bool) func(io.Reader) (int64, error) {
+		buf := make([]byte, n)
+		return func(r io.Reader) (int64, error) {
+			if readOnly {
+				r = onlyReader{r}
+			}
+			return io.CopyBuffer(onlyWriter{io.Discard}, r, buf)
+		}
+	}
+
+	b.Run("plain-http-io.Copy", copyEach(get, copyAll(false)))
+	for _, bufSize := range []int{32 << 10, 256 << 10} {
+		b.Run(fmt.Sprintf("plain-http-%dKiB-buffer", bufSize>>10), copyEach(get, copyBuffer(bufSize, false)))
+	}
+	b.Run("hubfs-io.Copy", copyEach(open, copyAll(false)))
 	// Through Read: io.Copy into io.Discard reads 8 KiB at a time, like
 	// plain-http-io.Copy; the 32 KiB variant pairs with its plain twin.
-	b.Run("hubfs-Read-io.Copy", func(b *testing.B) {
-		b.SetBytes(size)
-		for b.Loop() {
-			file, err := f.Open("big.bin")
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.Copy(io.Discard, onlyReader{file})
-			file.Close()
-			if err != nil || n != size {
-				b.Fatal(n, err)
-			}
-		}
-	})
-	b.Run("hubfs-Read-32KiB-buffer", func(b *testing.B) {
-		b.SetBytes(size)
-		buf := make([]byte, 32<<10)
-		for b.Loop() {
-			file, err := f.Open("big.bin")
-			if err != nil {
-				b.Fatal(err)
-			}
-			n, err := io.CopyBuffer(onlyWriter{io.Discard}, onlyReader{file}, buf)
-			file.Close()
-			if err != nil || n != size {
-				b.Fatal(n, err)
-			}
-		}
-	})
+	b.Run("hubfs-Read-io.Copy", copyEach(open, copyAll(true)))
+	b.Run("hubfs-Read-32KiB-buffer", copyEach(open, copyBuffer(32<<10, true)))
 }
 
 // BenchmarkParquetOneColumn reads one of four columns of a ~11 MB Parquet
 // file through hubfs and reports what travelled per read.
 func BenchmarkParquetOneColumn(b *testing.B) {
-	testEnv(b)
 	data := parquetFile(b, 200_000, 50_000)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(b)
 	srv.AddRepo("dataset", "bench/pq").Commit("main", map[string][]byte{"t.parquet": data})
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "bench/pq"}, WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""))
-	if err != nil {
-		b.Fatal(err)
-	}
+	f := openRepo(b, srv, "bench/pq")
 	srv.ResetStats()
 	for b.Loop() {
 		file, err := f.Open("t.parquet")

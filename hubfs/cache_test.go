@@ -30,19 +30,13 @@ func incompleteFiles(t *testing.T, root string) []string {
 }
 
 func TestCacheWriteThenOffline(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, commit := sampleRepo(srv, "org/sample")
+	srv, files, commit := sampleHub(t)
 	cache := t.TempDir()
 	ctx := context.Background()
 	opts := func(extra ...Option) []Option {
-		return append(serverOpts(srv), append([]Option{WithCacheDir(cache)}, extra...)...)
+		return append([]Option{WithCacheDir(cache)}, extra...)
 	}
-	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, opts()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, opts()...)
 	// One file through Read, one through io.Copy (WriteTo).
 	got, err := afero.ReadFile(f, "data/big.bin")
 	if err != nil || !bytes.Equal(got, files["data/big.bin"]) {
@@ -84,10 +78,7 @@ func TestCacheWriteThenOffline(t *testing.T) {
 
 	// Online again: cached files open without transferring content.
 	srv.ResetStats()
-	g, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, opts()...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openRepo(t, srv, sampleID, opts()...)
 	if got, err := afero.ReadFile(g, "data/big.bin"); err != nil || !bytes.Equal(got, files["data/big.bin"]) {
 		t.Fatalf("cached read: %v", err)
 	}
@@ -97,10 +88,7 @@ func TestCacheWriteThenOffline(t *testing.T) {
 
 	// Offline: no request at all.
 	srv.ResetStats()
-	off, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, opts(WithOffline(true))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	off := openRepo(t, srv, sampleID, opts(WithOffline(true))...)
 	if off.Commit() != commit || !off.Offline() {
 		t.Fatalf("offline commit %s offline=%v", off.Commit(), off.Offline())
 	}
@@ -122,7 +110,7 @@ func TestCacheWriteThenOffline(t *testing.T) {
 		t.Fatalf("HF_HUB_OFFLINE: %v", err)
 	}
 	t.Setenv("HF_HUB_OFFLINE", "")
-	if _, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample", Revision: "v9"}, opts(WithOffline(true))...); !errors.Is(err, ErrOffline) {
+	if _, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample", Revision: "v9"}, serverOpts(srv, opts(WithOffline(true))...)...); !errors.Is(err, ErrOffline) {
 		t.Fatalf("offline unknown revision: %v", err)
 	}
 
@@ -130,10 +118,7 @@ func TestCacheWriteThenOffline(t *testing.T) {
 	if _, err := f.Walk(ctx, ""); err != nil {
 		t.Fatal(err)
 	}
-	off2, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, opts(WithOffline(true))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	off2 := openRepo(t, srv, sampleID, opts(WithOffline(true))...)
 	if fi, err := off2.Stat("other/medium.bin"); err != nil || fi.Size() != 50_000 {
 		t.Fatalf("offline Stat from trees/: %v", err)
 	}
@@ -147,9 +132,9 @@ func TestCacheWriteThenOffline(t *testing.T) {
 
 	// An unreachable Hub falls back to the cache.
 	srv.Close()
-	fb, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, opts(WithRetries(0))...)
-	if err != nil || !fb.Offline() {
-		t.Fatalf("fallback: %v", err)
+	fb := openRepo(t, srv, sampleID, opts(WithRetries(0))...)
+	if !fb.Offline() {
+		t.Fatal("fallback: the FS is not offline")
 	}
 	if got, err := afero.ReadFile(fb, "README.md"); err != nil || !bytes.Equal(got, files["README.md"]) {
 		t.Fatalf("fallback read: %v", err)
@@ -157,16 +142,9 @@ func TestCacheWriteThenOffline(t *testing.T) {
 }
 
 func TestCacheIncompleteNeverVisible(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, commit := sampleRepo(srv, "org/sample")
+	srv, files, commit := sampleHub(t)
 	cache := t.TempDir()
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		append(serverOpts(srv, WithBlockSize(8192)), WithCacheDir(cache))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, WithBlockSize(8192), WithCacheDir(cache))
 	repoDir := filepath.Join(cache, "datasets--org--sample")
 	etag := hubtest.SHA256(files["data/big.bin"])
 	blob := filepath.Join(repoDir, "blobs", etag)
@@ -201,11 +179,7 @@ func TestCacheIncompleteNeverVisible(t *testing.T) {
 	}
 
 	// A download broken for good leaves nothing either.
-	g, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		append(serverOpts(srv, WithRetries(0)), WithCacheDir(cache))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openRepo(t, srv, sampleID, WithRetries(0), WithCacheDir(cache))
 	file, err = g.Open("data/big.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -318,16 +292,10 @@ func TestOfflineReadsPythonLayout(t *testing.T) {
 }
 
 func TestDownload(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, commit := sampleRepo(srv, "org/sample")
+	srv, files, commit := sampleHub(t)
 	cache := t.TempDir()
 	ctx := context.Background()
-	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, append(serverOpts(srv), WithCacheDir(cache))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, WithCacheDir(cache))
 	for range 2 { // the second call is served from the cache
 		srv.ResetStats()
 		p, err := f.Download(ctx, "data/big.bin")
@@ -348,7 +316,7 @@ func TestDownload(t *testing.T) {
 	if _, err := f.Download(ctx, "nope"); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
-	g, _ := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
+	g := openRepo(t, srv, sampleID)
 	if _, err := g.Download(ctx, "README.md"); !errors.Is(err, ErrNoCache) {
 		t.Errorf("no cache: %v", err)
 	}

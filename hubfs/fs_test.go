@@ -17,16 +17,10 @@ import (
 )
 
 func TestListingPagination(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, commit := sampleRepo(srv, "org/sample")
+	srv, files, commit := sampleHub(t)
 	srv.SetPageSize(2)
 	ctx := context.Background()
-	f, err := Open(ctx, RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID)
 	defer f.Close()
 	if f.Commit() != commit {
 		t.Fatalf("commit %s, want %s", f.Commit(), commit)
@@ -89,14 +83,8 @@ func TestListingPagination(t *testing.T) {
 }
 
 func TestStat(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, files, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID)
 	tests := []struct {
 		name    string
 		dir     bool
@@ -149,19 +137,9 @@ func TestStat(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := f.Open("README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	srv, _, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID)
+	file := openFile(t, f, "README.md")
 	_, werr := file.Write([]byte("x"))
 	_, cerr := f.Create("new.txt")
 	_, oerr := f.OpenFile("README.md", 0x1 /* O_WRONLY */, 0)
@@ -174,15 +152,8 @@ func TestReadOnly(t *testing.T) {
 }
 
 func TestReadEveryWay(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		serverOpts(srv, WithBlockSize(4096), WithReadAhead(4))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, files, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID, WithBlockSize(4096), WithReadAhead(4))
 	for name, want := range files {
 		t.Run(name, func(t *testing.T) {
 			checkAllReads(t, f, name, want)
@@ -238,9 +209,7 @@ func checkAllReads(t *testing.T, fsys afero.Fs, name string, want []byte) {
 }
 
 func TestPathsWithSpecialRevisions(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(t)
 	repo := srv.AddRepo("dataset", "org/conv")
 	repo.Commit("main", map[string][]byte{"data.csv": []byte("a\n1\n")})
 	conv := repo.Commit("refs/convert/parquet", map[string][]byte{"default/train/0000.parquet": []byte("PAR1....PAR1")})

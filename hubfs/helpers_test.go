@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spf13/afero"
+
 	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
@@ -50,6 +52,53 @@ func serverOpts(srv *hubtest.Server, extra ...Option) []Option {
 	sl := &sleeps{}
 	opts := []Option{WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""), sl.option()}
 	return append(opts, extra...)
+}
+
+// sampleID is the dataset repo sampleHub serves.
+const sampleID = "org/sample"
+
+// newHub isolates the test from the machine's HF_* settings (testEnv) and
+// starts a hubtest server with no repos; the server is closed when the
+// test ends.
+func newHub(t testing.TB) *hubtest.Server {
+	t.Helper()
+	testEnv(t)
+	srv := hubtest.New()
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// sampleHub is newHub with sampleRepo committed as sampleID. It returns
+// the server, the committed files by path and the commit id.
+func sampleHub(t testing.TB) (*hubtest.Server, map[string][]byte, string) {
+	t.Helper()
+	srv := newHub(t)
+	files, commit := sampleRepo(srv, sampleID)
+	return srv, files, commit
+}
+
+// openRepo opens the dataset repo id on srv with serverOpts(srv, extra...):
+// no cache, no token and instant retries unless extra says otherwise. It
+// fails the test if Open fails.
+func openRepo(t testing.TB, srv *hubtest.Server, id string, extra ...Option) *FS {
+	t.Helper()
+	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: id}, serverOpts(srv, extra...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// openFile opens name on fsys, fails the test if that fails, and closes
+// the file when the test ends.
+func openFile(t testing.TB, fsys afero.Fs, name string) afero.File {
+	t.Helper()
+	file, err := fsys.Open(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { file.Close() })
+	return file
 }
 
 // randomBytes returns n reproducible pseudo-random bytes.

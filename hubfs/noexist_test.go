@@ -9,8 +9,6 @@ import (
 	"testing"
 
 	"github.com/spf13/afero"
-
-	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
 // TestNoExistMarkers checks huggingface_hub's .no_exist markers: a file
@@ -18,19 +16,11 @@ import (
 // and a marker (ours or Python's) answers "missing" without a request,
 // online and offline.
 func TestNoExistMarkers(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	_, commit := sampleRepo(srv, "org/sample")
+	srv, _, commit := sampleHub(t)
 	cache := t.TempDir()
 	open := func(offline bool) *FS {
 		t.Helper()
-		f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-			WithEndpoint(srv.URL), WithCacheDir(cache), WithToken(""), WithOffline(offline))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return f
+		return openRepo(t, srv, sampleID, WithCacheDir(cache), WithOffline(offline))
 	}
 	marker := func(p string) string {
 		return filepath.Join(cache, "datasets--org--sample", ".no_exist", commit, filepath.FromSlash(p))
@@ -90,14 +80,8 @@ func TestNoExistMarkers(t *testing.T) {
 // TestWalkListsOnce walks a sub-folder twice and one below it: the Hub is
 // asked for the folder's tree once.
 func TestWalkListsOnce(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID)
 	srv.ResetStats()
 	var counts []int
 	for _, dir := range []string{"data", "data", "data/nested", "data/nested/deep"} {
@@ -138,23 +122,12 @@ func equalInts(a, b []int) bool {
 // TestCachedFileUnwraps checks that a file served from the Hub cache shows
 // readers the *os.File behind it.
 func TestCachedFileUnwraps(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		WithEndpoint(srv.URL), WithCacheDir(t.TempDir()), WithToken(""))
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID, WithCacheDir(t.TempDir()))
 	if _, err := f.Download(context.Background(), "data/big.bin"); err != nil {
 		t.Fatal(err)
 	}
-	file, err := f.Open("data/big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	file := openFile(t, f, "data/big.bin")
 	u, ok := file.(interface{ Unwrap() afero.File })
 	if !ok {
 		t.Fatalf("%T has no Unwrap", file)

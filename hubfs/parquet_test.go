@@ -17,8 +17,6 @@ import (
 	"github.com/apache/arrow-go/v18/parquet/compress"
 	"github.com/apache/arrow-go/v18/parquet/file"
 	"github.com/apache/arrow-go/v18/parquet/pqarrow"
-
-	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
 // parquetFile writes rows rows of three random int64 columns and a string
@@ -125,11 +123,9 @@ func sumColumn(t testing.TB, src parquet.ReaderAtSeeker, col int, mem memory.All
 }
 
 func TestParquetOneColumnTransfersLittle(t *testing.T) {
-	testEnv(t)
 	const rows = 200_000
 	data := parquetFile(t, rows, 50_000)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(t)
 	srv.AddRepo("dataset", "org/pq").Commit("main", map[string][]byte{"data/train.parquet": data})
 
 	// What pqarrow needs: the ranges it reads from a local copy.
@@ -154,15 +150,8 @@ func TestParquetOneColumnTransfersLittle(t *testing.T) {
 	footer := int64(8 + meta.Size())
 	pr.Close()
 
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/pq"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := f.Open("data/train.parquet")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	f := openRepo(t, srv, "org/pq")
+	file := openFile(t, f, "data/train.parquet")
 	srv.ResetStats()
 	mem := memory.NewCheckedAllocator(memory.NewGoAllocator())
 	sum, n := sumColumn(t, file, 1, mem)

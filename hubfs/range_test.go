@@ -2,7 +2,6 @@ package hubfs
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -22,15 +21,9 @@ type rangeOpener interface {
 // injected faults (resumed where the body broke), and rejects ranges
 // outside the file and reads after Close.
 func TestOpenRange(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
+	srv, files, _ := sampleHub(t)
 	data := files["data/big.bin"]
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv, WithRetries(8))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, WithRetries(8))
 	file, err := f.Open("data/big.bin")
 	if err != nil {
 		t.Fatal(err)
@@ -96,20 +89,10 @@ func TestOpenRange(t *testing.T) {
 // goroutines at once before its location is known: one request goes
 // through /resolve/, the others wait for its answer.
 func TestConcurrentFirstReadsResolveOnce(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
+	srv, files, _ := sampleHub(t)
 	data := files["data/big.bin"]
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := f.Open("data/big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	f := openRepo(t, srv, sampleID)
+	file := openFile(t, f, "data/big.bin")
 	srv.ResetStats()
 	const readers = 6
 	var wg sync.WaitGroup

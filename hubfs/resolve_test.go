@@ -12,8 +12,6 @@ import (
 	"testing"
 
 	"github.com/spf13/afero"
-
-	"github.com/quiverdata/quiver/hubfs/hubtest"
 )
 
 func TestMatchGlob(t *testing.T) {
@@ -114,10 +112,7 @@ func TestResolveLocal(t *testing.T) {
 }
 
 func TestResolveHub(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	_, commit := sampleRepo(srv, "org/sample")
+	srv, _, commit := sampleHub(t)
 	srv.SetPageSize(3)
 	tests := []struct {
 		loc  string
@@ -159,9 +154,7 @@ func TestResolveHub(t *testing.T) {
 }
 
 func TestSplits(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv := newHub(t)
 	for _, name := range []string{"configs", "auto", "keywords"} {
 		if _, err := srv.AddRepo("dataset", "fixtures/"+name).CommitDir("main", filepath.Join("..", "testdata", "hub", name)); err != nil {
 			t.Fatal(err)

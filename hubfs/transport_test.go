@@ -21,16 +21,9 @@ import (
 const secretToken = "hf_SECRETtoken0123456789"
 
 func TestRedirectsKeepTokenOnHub(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv, files, _ := sampleHub(t)
 	srv.AddToken(secretToken)
-	files, _ := sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		serverOpts(srv, WithToken(secretToken))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, WithToken(secretToken))
 	srv.ResetStats()
 	// big.bin is LFS: 302 to the CDN. README.md: 307 to resolve-cache.
 	for _, name := range []string{"data/big.bin", "README.md"} {
@@ -66,19 +59,9 @@ func TestRedirectsKeepTokenOnHub(t *testing.T) {
 }
 
 func TestSignedLocationReused(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	file, err := f.Open("data/big.bin")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
+	srv, files, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID)
+	file := openFile(t, f, "data/big.bin")
 	srv.ResetStats()
 	p := make([]byte, 100)
 	for i := range 10 {
@@ -112,30 +95,17 @@ func TestSignedLocationReused(t *testing.T) {
 }
 
 func TestRangeAnsweredWith200(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
+	srv, files, _ := sampleHub(t)
 	srv.SetIgnoreRange(true)
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		serverOpts(srv, WithBlockSize(8192))...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, WithBlockSize(8192))
 	for _, name := range []string{"data/big.bin", "other/medium.bin", "README.md"} {
 		checkAllReads(t, f, name, files[name])
 	}
 }
 
 func TestRange416AtEOF(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	sampleRepo(srv, "org/sample")
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"}, serverOpts(srv)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv, _, _ := sampleHub(t)
+	f := openRepo(t, srv, sampleID)
 	for _, name := range []string{"data/big.bin", "README.md"} {
 		e, err := f.Entry(name)
 		if err != nil {
@@ -152,27 +122,18 @@ func TestRange416AtEOF(t *testing.T) {
 	long := *e
 	long.Size += 10
 	r := newRemoteFile(f, &long)
-	_, err = io.ReadAll(r)
-	if err == nil {
+	if _, err := io.ReadAll(r); err == nil {
 		t.Fatal("reading past the real end succeeded")
 	}
 }
 
 func TestFaultsTenPercent(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
+	srv, files, _ := sampleHub(t)
 	srv.SetFaults(hubtest.FaultConfig{Rate: 0.10, Seed: 42,
 		Kinds:   []hubtest.FaultKind{hubtest.Fault5xx, hubtest.Fault429, hubtest.FaultReset, hubtest.FaultTruncate, hubtest.FaultLatency},
 		Latency: time.Millisecond})
 	sl := &sleeps{}
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""), sl.option(),
-		WithBlockSize(16<<10), WithReadAhead(4), WithRetries(8))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, sl.option(), WithBlockSize(16<<10), WithReadAhead(4), WithRetries(8))
 	for round := range 3 {
 		for name, want := range files {
 			checkAllReads(t, f, name, want)
@@ -187,17 +148,10 @@ func TestFaultsTenPercent(t *testing.T) {
 }
 
 func TestRateLimitReset(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	files, _ := sampleRepo(srv, "org/sample")
+	srv, files, _ := sampleHub(t)
 	srv.SetFaults(hubtest.FaultConfig{RateLimitReset: 42})
 	sl := &sleeps{}
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""), sl.option())
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, sl.option())
 	srv.Schedule(hubtest.Fault429, hubtest.Fault429)
 	got, err := afero.ReadFile(f, "README.md")
 	if err != nil || !bytes.Equal(got, files["README.md"]) {
@@ -214,11 +168,7 @@ func TestRateLimitReset(t *testing.T) {
 	}
 
 	// Past the retry limit the error says rate limited.
-	g, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""), sl.option(), WithRetries(1))
-	if err != nil {
-		t.Fatal(err)
-	}
+	g := openRepo(t, srv, sampleID, sl.option(), WithRetries(1))
 	srv.Schedule(hubtest.Fault429, hubtest.Fault429, hubtest.Fault429)
 	if _, err := g.Stat("README.md"); !errors.Is(err, ErrRateLimited) {
 		t.Fatalf("Stat = %v, want ErrRateLimited", err)
@@ -226,16 +176,9 @@ func TestRateLimitReset(t *testing.T) {
 }
 
 func TestBackoffGrows(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
-	sampleRepo(srv, "org/sample")
+	srv, _, _ := sampleHub(t)
 	sl := &sleeps{}
-	f, err := Open(context.Background(), RepoRef{Type: Dataset, ID: "org/sample"},
-		WithEndpoint(srv.URL), WithCacheDir(""), WithToken(""), sl.option(), WithBackoff(time.Second, 4*time.Second))
-	if err != nil {
-		t.Fatal(err)
-	}
+	f := openRepo(t, srv, sampleID, sl.option(), WithBackoff(time.Second, 4*time.Second))
 	srv.Schedule(hubtest.Fault5xx, hubtest.Fault5xx, hubtest.Fault5xx, hubtest.Fault5xx)
 	if _, err := f.Stat("README.md"); err != nil {
 		t.Fatal(err)
@@ -254,12 +197,9 @@ func TestBackoffGrows(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	testEnv(t)
-	srv := hubtest.New()
-	defer srv.Close()
+	srv, _, _ := sampleHub(t)
 	srv.AddToken(secretToken)
 	srv.AddToken("hf_approvedToken999")
-	sampleRepo(srv, "org/sample")
 	priv := srv.AddRepo("dataset", "org/private")
 	priv.Commit("main", map[string][]byte{"a.txt": []byte("private")})
 	priv.SetPrivate(true)
