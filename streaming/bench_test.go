@@ -3,7 +3,9 @@ package streaming
 import (
 	"context"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -352,4 +354,73 @@ func BenchmarkCopyFloorRatio(b *testing.B) {
 	ratio(b, "copy",
 		func() int64 { return streamRows(b, openLocal(b, paths)) },
 		func() int64 { return streamRows(b, openLocal(b, paths).Map("copy@1", copyBatch)) })
+}
+
+// BenchmarkLoopbackFloorRatio compares streaming the files locally to
+// streaming them locally while their bytes also cross a loopback TCP
+// connection ("loopback-ratio"): one goroutine writes the files' bytes from
+// memory, another reads them into a reused 1 MiB buffer and drops them.
+// No HTTP, no Hub, no decoding of what arrives: it is the least that
+// receiving the files from a server on this machine can cost, whatever the
+// protocol, against which BenchmarkHubRatio's figure can be read.
+func BenchmarkLoopbackFloorRatio(b *testing.B) {
+	paths := benchData(b)
+	var payload []byte
+	for _, p := range paths {
+		data, err := os.ReadFile(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		payload = append(payload, data...)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { ln.Close() })
+	transfer := func() error {
+		sent := make(chan error, 1)
+		go func() {
+			c, err := ln.Accept()
+			if err != nil {
+				sent <- err
+				return
+			}
+			_, err = c.Write(payload)
+			c.Close()
+			sent <- err
+		}()
+		c, err := net.Dial("tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		buf := make([]byte, 1<<20)
+		var got int
+		for {
+			n, err := c.Read(buf)
+			got += n
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if got != len(payload) {
+			return fmt.Errorf("received %d bytes of %d", got, len(payload))
+		}
+		return <-sent
+	}
+	ratio(b, "loopback",
+		func() int64 { return streamRows(b, openLocal(b, paths)) },
+		func() int64 {
+			done := make(chan error, 1)
+			go func() { done <- transfer() }()
+			rows := streamRows(b, openLocal(b, paths))
+			if err := <-done; err != nil {
+				b.Fatal(err)
+			}
+			return rows
+		})
 }
