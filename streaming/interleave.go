@@ -29,7 +29,11 @@ const (
 
 // Interleaved mixes several streams row by row: each row comes from input
 // j with probability probs[j], drawn from (seed, epoch, row number), or
-// round-robin without probabilities, so the mix is reproducible. It has the Batches/State/Resume/SetEpoch interface
+// round-robin without probabilities, so the mix is reproducible. Split
+// inputs are mixed per consumer (each rank and worker mixes its own share),
+// so unlike a single elastic Stream, an Interleaved checkpoint resumes
+// only on the ranks, workers and world size it was taken on; Resume
+// rejects it elsewhere with ErrState. It has the Batches/State/Resume/SetEpoch interface
 // of Stream; SetEpoch also sets every input's epoch. It is not safe for
 // concurrent use.
 type Interleaved struct {
@@ -133,7 +137,10 @@ func (it *Interleaved) fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "interleave %d %v %d %d\n", it.seed, it.probs, it.stop, it.batchRows)
 	for _, in := range it.inputs {
-		fmt.Fprintf(h, "input %s\n", in.fingerprint())
+		// The consumer counts even for elastic inputs: rows are mixed
+		// per consumer, so a checkpoint fits only the same split.
+		c, total := in.consumer()
+		fmt.Fprintf(h, "input %s consumer %d of %d\n", in.fingerprint(), c, total)
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
@@ -154,7 +161,8 @@ func (it *Interleaved) Resume(st InterleaveState) error {
 	case st.Version != StateVersion:
 		return fmt.Errorf("%w: version %d, want %d", ErrState, st.Version, StateVersion)
 	case st.Fingerprint != it.fingerprint():
-		return fmt.Errorf("%w: taken from another interleave", ErrState)
+		return fmt.Errorf("%w: taken from another interleave, or from another rank, worker or world size "+
+			"(an Interleaved stream mixes each consumer's share of its inputs, elastic or not)", ErrState)
 	case len(st.Inputs) != len(it.inputs) || len(st.Exhausted) != len(it.inputs):
 		return fmt.Errorf("%w: %d inputs recorded, %d here", ErrState, len(st.Inputs), len(it.inputs))
 	}

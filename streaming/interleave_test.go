@@ -139,3 +139,23 @@ func TestInterleaveErrors(t *testing.T) {
 	_, err = Interleave([]*Stream{s}, []float64{1, 2}, 0, FirstExhausted, 0)
 	require.Error(t, err)
 }
+
+// TestInterleaveResumeOtherSplit checks that an Interleaved checkpoint
+// taken by one rank does not resume on another world size or rank, even
+// with elastic inputs: the mix is drawn per consumer, so continuing
+// elsewhere would duplicate and lose rows.
+func TestInterleaveResumeOtherSplit(t *testing.T) {
+	a := offsetSource(t, memory.DefaultAllocator, 0, []int64{300})
+	b := offsetSource(t, memory.DefaultAllocator, 1000, []int64{300})
+	build := func(rank, world int) *Interleaved {
+		sa := newStream(t, a, WithChunkRows(16)).Elastic(true).SplitByNode(rank, world)
+		sb := newStream(t, b, WithChunkRows(16)).Elastic(true).SplitByNode(rank, world)
+		it, err := Interleave([]*Stream{sa, sb}, []float64{0.5, 0.5}, 3, FirstExhausted, 16)
+		require.NoError(t, err)
+		return it
+	}
+	_, st := interleaveIDs(t, build(0, 2), 3)
+	require.NoError(t, build(0, 2).Resume(st), "same rank and world")
+	require.ErrorIs(t, build(0, 3).Resume(st), ErrState, "another world size")
+	require.ErrorIs(t, build(1, 2).Resume(st), ErrState, "another rank")
+}
