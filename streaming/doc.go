@@ -56,7 +56,8 @@
 // of 4 GB of JSONL at 285 MiB.
 //
 // Interleave mixes several streams row by row with probabilities and a
-// stopping rule, with its own checkpoints.
+// stopping rule, with its own checkpoints; with elastic inputs they resume
+// on another number of ranks and workers, as a Stream's do.
 //
 // # Checkpoints
 //

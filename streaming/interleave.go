@@ -13,6 +13,8 @@ import (
 	"github.com/apache/arrow-go/v18/arrow"
 	"github.com/apache/arrow-go/v18/arrow/array"
 	"github.com/apache/arrow-go/v18/arrow/memory"
+
+	"github.com/quiverdata/quiver/ops"
 )
 
 // Stopping says when an Interleaved stream ends.
@@ -30,10 +32,18 @@ const (
 // Interleaved mixes several streams row by row: each row comes from input
 // j with probability probs[j], drawn from (seed, epoch, row number), or
 // round-robin without probabilities, so the mix is reproducible. Split
-// inputs are mixed per consumer (each rank and worker mixes its own share),
-// so unlike a single elastic Stream, an Interleaved checkpoint resumes
-// only on the ranks, workers and world size it was taken on; Resume
-// rejects it elsewhere with ErrState. It has the Batches/State/Resume/SetEpoch interface
+// inputs are mixed per consumer: each rank and worker mixes its own share,
+// with the same draws, so all take the same number of rows from each input
+// and stop together.
+//
+// With elastic inputs a checkpoint resumes on another number of consumers
+// too, provided all took theirs at the same step (as for a Stream): each
+// input continues from its recorded global position, the draws from the
+// recorded row number, so no row is repeated or lost. That needs inputs
+// whose yielded rows are their global sequence's rows one for one (no
+// filtering op, no Skip, Take or Batch on the input); otherwise Resume
+// refuses a checkpoint taken inside an input's batch by another number of
+// consumers, with ErrState. It has the Batches/State/Resume/SetEpoch interface
 // of Stream; SetEpoch also sets every input's epoch. It is not safe for
 // concurrent use.
 type Interleaved struct {
@@ -137,21 +147,50 @@ func (it *Interleaved) fingerprint() string {
 	h := sha256.New()
 	fmt.Fprintf(h, "interleave %d %v %d %d\n", it.seed, it.probs, it.stop, it.batchRows)
 	for _, in := range it.inputs {
-		// The consumer counts even for elastic inputs: rows are mixed
-		// per consumer, so a checkpoint fits only the same split.
-		c, total := in.consumer()
-		fmt.Fprintf(h, "input %s consumer %d of %d\n", in.fingerprint(), c, total)
+		fmt.Fprintf(h, "input %s\n", in.fingerprint())
 	}
 	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // State returns the checkpoint of what the consumer has received.
+//
+// An elastic input's place is recorded as a position in its global
+// sequence whenever its rows map one to one onto that sequence (see
+// globalPlace), so that the checkpoint also resumes on another number of
+// consumers.
 func (it *Interleaved) State() InterleaveState {
+	inputs := make([]InterleaveFrom, len(it.pos.inputs))
+	for j, from := range it.pos.inputs {
+		inputs[j] = it.inputs[j].globalPlace(from)
+	}
 	return InterleaveState{
 		Version: StateVersion, Epoch: it.pos.epoch, Rows: it.pos.rows,
-		Inputs: append([]InterleaveFrom(nil), it.pos.inputs...), Exhausted: append([]bool(nil), it.pos.exhausted...),
+		Inputs: inputs, Exhausted: append([]bool(nil), it.pos.exhausted...),
 		Done: it.pos.done, Fingerprint: it.fingerprint(),
 	}
+}
+
+// globalPlace turns "from.Rows rows of the batch after from.State" into
+// the state after those rows, with Rows zero, when s is elastic and its
+// yielded rows are its global sequence's rows one for one: no op changes
+// row counts and no Skip, Take or Batch re-cuts what it yields. The
+// state's position then moves on by from.Rows steps of the consumers'
+// stride. Otherwise from is returned as it is.
+func (s *Stream) globalPlace(from InterleaveFrom) InterleaveFrom {
+	if !s.cfg.elastic || from.Rows == 0 || from.State.Skip != 0 ||
+		s.cfg.skip != 0 || s.cfg.take >= 0 || s.cfg.batch != 0 {
+		return from
+	}
+	for _, op := range s.cfg.ops {
+		if op.Kind() == ops.KindResize {
+			return from
+		}
+	}
+	_, total := s.consumer()
+	from.State.Position += from.Rows * total
+	from.State.Delivered += from.Rows
+	from.Rows = 0
+	return from
 }
 
 // Resume moves the stream to checkpoint st, taken from an Interleaved built
@@ -161,10 +200,17 @@ func (it *Interleaved) Resume(st InterleaveState) error {
 	case st.Version != StateVersion:
 		return fmt.Errorf("%w: version %d, want %d", ErrState, st.Version, StateVersion)
 	case st.Fingerprint != it.fingerprint():
-		return fmt.Errorf("%w: taken from another interleave, or from another rank, worker or world size "+
-			"(an Interleaved stream mixes each consumer's share of its inputs, elastic or not)", ErrState)
+		return fmt.Errorf("%w: taken from another interleave", ErrState)
 	case len(st.Inputs) != len(it.inputs) || len(st.Exhausted) != len(it.inputs):
 		return fmt.Errorf("%w: %d inputs recorded, %d here", ErrState, len(st.Inputs), len(it.inputs))
+	}
+	for i, in := range it.inputs {
+		_, total := in.consumer()
+		if from := st.Inputs[i]; from.Rows != 0 && from.State.Consumers != int(total) {
+			return fmt.Errorf("%w: input %d was checkpointed inside a batch by %d consumers, this is one of %d "+
+				"(its ops, Skip, Take or Batch change which rows it yields, so its place in the global sequence is unknown)",
+				ErrState, i, from.State.Consumers, total)
+		}
 	}
 	for i, in := range it.inputs {
 		if err := in.Resume(st.Inputs[i].State); err != nil {

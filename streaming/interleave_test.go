@@ -140,22 +140,91 @@ func TestInterleaveErrors(t *testing.T) {
 	require.Error(t, err)
 }
 
-// TestInterleaveResumeOtherSplit checks that an Interleaved checkpoint
-// taken by one rank does not resume on another world size or rank, even
-// with elastic inputs: the mix is drawn per consumer, so continuing
-// elsewhere would duplicate and lose rows.
-func TestInterleaveResumeOtherSplit(t *testing.T) {
-	a := offsetSource(t, memory.DefaultAllocator, 0, []int64{300})
-	b := offsetSource(t, memory.DefaultAllocator, 1000, []int64{300})
+// TestInterleaveElasticResume checks checkpoints of an Interleaved stream
+// of elastic inputs: on the same world size the resumed run is the
+// uninterrupted one; on another, the ranks of the new world continue from
+// one rank's checkpoint (all took theirs at the same step) so that no row
+// is seen twice and every input's rows taken form a prefix of its global
+// order, with nothing skipped.
+func TestInterleaveElasticResume(t *testing.T) {
+	a := offsetSource(t, memory.DefaultAllocator, 0, []int64{300, 300})
+	b := offsetSource(t, memory.DefaultAllocator, 100000, []int64{600})
+	inputs := func(rank, world int) []*Stream {
+		return []*Stream{
+			newStream(t, a, WithChunkRows(16)).Shuffle(4, 50).Elastic(true).SplitByNode(rank, world),
+			newStream(t, b, WithChunkRows(16)).Shuffle(5, 50).Elastic(true).SplitByNode(rank, world),
+		}
+	}
 	build := func(rank, world int) *Interleaved {
-		sa := newStream(t, a, WithChunkRows(16)).Elastic(true).SplitByNode(rank, world)
-		sb := newStream(t, b, WithChunkRows(16)).Elastic(true).SplitByNode(rank, world)
-		it, err := Interleave([]*Stream{sa, sb}, []float64{0.5, 0.5}, 3, FirstExhausted, 16)
+		it, err := Interleave(inputs(rank, world), []float64{0.6, 0.4}, 3, FirstExhausted, 10)
 		require.NoError(t, err)
 		return it
 	}
-	_, st := interleaveIDs(t, build(0, 2), 3)
-	require.NoError(t, build(0, 2).Resume(st), "same rank and world")
-	require.ErrorIs(t, build(0, 3).Resume(st), ErrState, "another world size")
-	require.ErrorIs(t, build(1, 2).Resume(st), ErrState, "another rank")
+
+	want, _ := interleaveIDs(t, build(1, 2), -1)
+	first, st := interleaveIDs(t, build(1, 2), 4)
+	it := build(1, 2)
+	require.NoError(t, it.Resume(st))
+	rest, _ := interleaveIDs(t, it, -1)
+	require.Equal(t, want, append(first, rest...), "resumed on the same world size")
+
+	var got []int64
+	var states []InterleaveState
+	for rank := range 2 {
+		ids, st := interleaveIDs(t, build(rank, 2), 4)
+		got = append(got, ids...)
+		states = append(states, st)
+	}
+	for j := range states[0].Inputs {
+		require.Equal(t, states[0].Inputs[j].State.Position, states[1].Inputs[j].State.Position,
+			"ranks in lockstep are at the same global position of input %d", j)
+		require.Zero(t, states[0].Inputs[j].Rows, "input %d's place is global", j)
+	}
+	for rank := range 3 {
+		it := build(rank, 3)
+		require.NoError(t, it.Resume(states[0]), "rank %d of 3", rank)
+		ids, _ := interleaveIDs(t, it, -1)
+		require.NotEmpty(t, ids)
+		got = append(got, ids...)
+	}
+	seen := map[int64]bool{}
+	for _, id := range got {
+		require.False(t, seen[id], "row %d seen twice", id)
+		seen[id] = true
+	}
+	for j, whole := range inputs(0, 1) {
+		order, _ := ids(t, whole)
+		var taken []int64
+		for _, id := range got {
+			if (id >= 100000) == (j == 1) {
+				taken = append(taken, id)
+			}
+		}
+		require.ElementsMatch(t, order[:len(taken)], taken, "input %d: a prefix of its global order", j)
+	}
+}
+
+// TestInterleaveResumeOtherSplit checks that a checkpoint whose inputs'
+// places are not global (an input with Take re-cuts what it yields) does
+// not resume on another world size, and that a split input that is not
+// elastic resumes only on its own rank.
+func TestInterleaveResumeOtherSplit(t *testing.T) {
+	a := offsetSource(t, memory.DefaultAllocator, 0, []int64{300})
+	b := offsetSource(t, memory.DefaultAllocator, 1000, []int64{300})
+	build := func(rank, world int, elastic bool) *Interleaved {
+		sa := newStream(t, a, WithChunkRows(16)).Elastic(elastic).SplitByNode(rank, world).Take(1000)
+		sb := newStream(t, b, WithChunkRows(16)).Elastic(elastic).SplitByNode(rank, world).Take(1000)
+		it, err := Interleave([]*Stream{sa, sb}, []float64{0.5, 0.5}, 3, FirstExhausted, 10)
+		require.NoError(t, err)
+		return it
+	}
+	_, st := interleaveIDs(t, build(0, 2, true), 3)
+	require.True(t, st.Inputs[0].Rows > 0 || st.Inputs[1].Rows > 0, "the checkpoint is inside an input's batch")
+	require.NoError(t, build(0, 2, true).Resume(st), "same world size")
+	require.ErrorIs(t, build(0, 3, true).Resume(st), ErrState, "another world size")
+
+	_, st = interleaveIDs(t, build(0, 2, false), 3)
+	require.NoError(t, build(0, 2, false).Resume(st))
+	require.ErrorIs(t, build(1, 2, false).Resume(st), ErrState, "another rank")
+	require.ErrorIs(t, build(0, 3, false).Resume(st), ErrState, "another world size")
 }
