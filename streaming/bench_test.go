@@ -208,7 +208,6 @@ func BenchmarkStreamShuffle(b *testing.B) {
 // the end of the benchmark) and returns it with a function that opens a
 // stream over them through hubfs range reads.
 func benchHub(b *testing.B, paths []string) (*hubtest.Server, func() *Stream) {
-	b.Setenv("HF_HOME", b.TempDir())
 	files := map[string][]byte{}
 	for _, p := range paths {
 		data, err := os.ReadFile(p)
@@ -217,11 +216,7 @@ func benchHub(b *testing.B, paths []string) (*hubtest.Server, func() *Stream) {
 		}
 		files["data/"+filepath.Base(p)] = data
 	}
-	srv := hubtest.New()
-	b.Cleanup(srv.Close)
-	srv.AddRepo("dataset", "org/bench").Commit("main", files)
-	opts := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""),
-		hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
+	srv, opts := serveDataset(b, "org/bench", files, hubfs.WithBackoff(time.Millisecond, 10*time.Millisecond))
 	srv.ResetStats()
 	return srv, func() *Stream {
 		s, err := Open(context.Background(), []string{"hf://datasets/org/bench/data/*.parquet"}, opts)

@@ -127,8 +127,6 @@ func TestOpenErrors(t *testing.T) {
 // fails 5% of requests; the retries in hubfs make the stream identical to
 // one over local copies.
 func TestOpenHubWithFaults(t *testing.T) {
-	t.Setenv("HF_HOME", t.TempDir())
-	t.Setenv("HF_TOKEN", "")
 	files := map[string][]byte{
 		"data/train-00000.parquet": parquetBytes(t, 0, 3000, 3000, 1234),
 		"data/train-00001.parquet": parquetBytes(t, 7234, 5000),
@@ -142,12 +140,10 @@ func TestOpenHubWithFaults(t *testing.T) {
 	require.NoError(t, err)
 	want, _ := ids(t, local.Shuffle(5, 2000).SplitByNode(0, 3))
 
-	srv := hubtest.New()
-	defer srv.Close()
-	srv.AddRepo("dataset", "org/faulty").Commit("main", files)
+	srv, hub := serveDataset(t, "org/faulty", files,
+		hubfs.WithBackoff(time.Millisecond, 5*time.Millisecond), hubfs.WithRetries(10))
 	srv.SetFaults(hubtest.FaultConfig{Rate: 0.05, Seed: 21}) // seed 21 faults the 1st, 13th, 18th, ... requests
-	opts := []Option{WithChunkRows(1000), WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""),
-		hubfs.WithToken(""), hubfs.WithBackoff(time.Millisecond, 5*time.Millisecond), hubfs.WithRetries(10))}
+	opts := []Option{WithChunkRows(1000), hub}
 	// Two passes, so that enough requests are made for some to fail.
 	for range 2 {
 		remote, err := Open(context.Background(), []string{"hf://datasets/org/faulty/data/*.parquet"}, opts...)
@@ -164,16 +160,11 @@ func TestOpenHubWithFaults(t *testing.T) {
 // TestReadCache reads Hub files once into a size-limited local cache;
 // later epochs read the copies and transfer no file bytes.
 func TestReadCache(t *testing.T) {
-	t.Setenv("HF_HOME", t.TempDir())
-	t.Setenv("HF_TOKEN", "")
 	files := map[string][]byte{
 		"data/a.parquet": parquetBytes(t, 0, 500, 500),
 		"data/b.arrow":   arrowFileBytes(t, 1000, 300, 200),
 	}
-	srv := hubtest.New()
-	defer srv.Close()
-	srv.AddRepo("dataset", "org/cached").Commit("main", files)
-	hub := WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken(""))
+	srv, hub := serveDataset(t, "org/cached", files)
 	cache := t.TempDir()
 	open := func(limit int64) *Stream {
 		s, err := Open(context.Background(), []string{"hf://datasets/org/cached/data"}, hub, WithReadCache(cache, limit))
@@ -212,17 +203,12 @@ func TestReadCache(t *testing.T) {
 // Parquet footer once, when the stream is opened: reading the row groups
 // afterwards requests only column chunks (one request per row group).
 func TestOpenHubReadsFootersOnce(t *testing.T) {
-	t.Setenv("HF_HOME", t.TempDir())
-	t.Setenv("HF_TOKEN", "")
 	files := map[string][]byte{
 		"data/a.parquet": parquetBytes(t, 0, 3000, 3000, 1234),
 		"data/b.parquet": parquetBytes(t, 7234, 5000),
 	}
-	srv := hubtest.New()
-	defer srv.Close()
-	srv.AddRepo("dataset", "org/footers").Commit("main", files)
-	s, err := Open(context.Background(), []string{"hf://datasets/org/footers/data"},
-		WithHubOptions(hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken("")))
+	srv, hub := serveDataset(t, "org/footers", files)
+	s, err := Open(context.Background(), []string{"hf://datasets/org/footers/data"}, hub)
 	require.NoError(t, err)
 	srv.ResetStats()
 	got, _ := ids(t, s)
@@ -239,4 +225,19 @@ func TestOpenHubReadsFootersOnce(t *testing.T) {
 		}
 	}
 	assert.LessOrEqual(t, len(reqs), 4+1, "one request per row group (and at most one fetched ahead for nothing)")
+}
+
+// serveDataset serves files as dataset repo id from an in-process Hub,
+// closed when the test ends, with HF_HOME and HF_TOKEN isolated from the
+// machine's. It returns the server and the option that points a stream at
+// it (no Hub cache, no token, then extra).
+func serveDataset(t testing.TB, id string, files map[string][]byte, extra ...hubfs.Option) (*hubtest.Server, Option) {
+	t.Helper()
+	t.Setenv("HF_HOME", t.TempDir())
+	t.Setenv("HF_TOKEN", "")
+	srv := hubtest.New()
+	t.Cleanup(srv.Close)
+	srv.AddRepo("dataset", id).Commit("main", files)
+	opts := append([]hubfs.Option{hubfs.WithEndpoint(srv.URL), hubfs.WithCacheDir(""), hubfs.WithToken("")}, extra...)
+	return srv, WithHubOptions(opts...)
 }
