@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -52,44 +53,50 @@ func loadSchemaFile(fsys afero.Fs, path string) (*arrow.Schema, error) {
 // aliases string, large_string, int, float, double and boolean.
 func ParseType(s string) (arrow.DataType, error) {
 	p := &typeParser{s: s}
-	t, err := p.parseType()
-	if err == nil && p.pos != len(p.s) {
-		err = p.errorf("unexpected %q", p.s[p.pos:])
+	t := p.parseType()
+	if p.err == nil && p.pos != len(p.s) {
+		p.fail("unexpected %q", p.s[p.pos:])
 	}
-	if err != nil {
-		return nil, fmt.Errorf("type %q: %w", s, err)
+	if p.err != nil {
+		return nil, fmt.Errorf("type %q: %w", s, p.err)
 	}
 	return t, nil
 }
 
+// typeParser reads a type string left to right. Its first error sticks:
+// every later step does nothing and returns zero values, so a parse is a
+// plain sequence of steps with one check at the end (ParseType).
 type typeParser struct {
 	s   string
 	pos int
+	err error
 }
 
-func (p *typeParser) errorf(format string, args ...any) error {
-	return fmt.Errorf("at offset %d: "+format, append([]any{p.pos}, args...)...)
+// fail records an error at the current offset, unless one is recorded.
+func (p *typeParser) fail(format string, args ...any) {
+	if p.err == nil {
+		p.err = fmt.Errorf("at offset %d: "+format, append([]any{p.pos}, args...)...)
+	}
 }
 
 func (p *typeParser) eat(tok string) bool {
-	if strings.HasPrefix(p.s[p.pos:], tok) {
+	if p.err == nil && strings.HasPrefix(p.s[p.pos:], tok) {
 		p.pos += len(tok)
 		return true
 	}
 	return false
 }
 
-func (p *typeParser) expect(tok string) error {
-	if !p.eat(tok) {
-		return p.errorf("want %q", tok)
+func (p *typeParser) expect(tok string) {
+	if p.err == nil && !p.eat(tok) {
+		p.fail("want %q", tok)
 	}
-	return nil
 }
 
 // word reads a type name: letters, digits and underscores.
 func (p *typeParser) word() string {
 	start := p.pos
-	for p.pos < len(p.s) {
+	for p.err == nil && p.pos < len(p.s) {
 		c := p.s[p.pos]
 		if c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
 			p.pos++
@@ -102,6 +109,9 @@ func (p *typeParser) word() string {
 
 // until reads up to (not including) the first of the stop strings.
 func (p *typeParser) until(stops ...string) string {
+	if p.err != nil {
+		return ""
+	}
 	best := len(p.s)
 	for _, st := range stops {
 		if i := strings.Index(p.s[p.pos:], st); i >= 0 && p.pos+i < best {
@@ -113,12 +123,22 @@ func (p *typeParser) until(stops ...string) string {
 	return out
 }
 
-func (p *typeParser) number() (int, error) {
-	n, err := strconv.Atoi(p.until(",", ")", "]"))
-	if err != nil {
-		return 0, p.errorf("want a number")
+// number reads a decimal integer that fits an int32, at least least.
+func (p *typeParser) number(least int) int {
+	if p.err != nil {
+		return 0
 	}
-	return n, nil
+	at := p.pos
+	n, err := strconv.ParseInt(p.until(",", ")", "]"), 10, 32)
+	switch {
+	case err != nil:
+		p.pos = at
+		p.fail("want a number")
+	case int(n) < least:
+		p.pos = at
+		p.fail("want a number of at least %d, not %d", least, n)
+	}
+	return int(n)
 }
 
 var simpleTypes = map[string]arrow.DataType{
@@ -133,172 +153,133 @@ var simpleTypes = map[string]arrow.DataType{
 
 var timeUnits = map[string]arrow.TimeUnit{"s": arrow.Second, "ms": arrow.Millisecond, "us": arrow.Microsecond, "ns": arrow.Nanosecond}
 
-func (p *typeParser) unit() (arrow.TimeUnit, error) {
+// bracketedUnit reads "[UNIT" (timestamp adds its time zone before "]").
+func (p *typeParser) bracketedUnit() arrow.TimeUnit {
+	p.expect("[")
+	if p.err != nil {
+		return 0
+	}
 	u, ok := timeUnits[p.word()]
 	if !ok {
-		return 0, p.errorf("want a time unit s, ms, us or ns")
+		p.fail("want a time unit s, ms, us or ns")
 	}
-	return u, nil
+	return u
 }
 
-func (p *typeParser) parseType() (arrow.DataType, error) {
+// parseType reads one type; it returns nil once an error is recorded.
+// Each kind reads its parts, and the type is built from them (build) only
+// if they all parsed: arrow-go panics on a nil item type or a zero size.
+func (p *typeParser) parseType() arrow.DataType {
+	if p.err != nil {
+		return nil
+	}
 	name := p.word()
 	if t, ok := simpleTypes[name]; ok {
-		return t, nil
+		return t
 	}
+	var build func() arrow.DataType
 	switch name {
 	case "list", "large_list", "fixed_size_list":
-		if err := p.expect("<"); err != nil {
-			return nil, err
-		}
-		f, err := p.listField()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(">"); err != nil {
-			return nil, err
-		}
+		p.expect("<")
+		f := p.listField()
+		p.expect(">")
 		switch name {
 		case "list":
-			return arrow.ListOfField(f), nil
+			build = func() arrow.DataType { return arrow.ListOfField(f) }
 		case "large_list":
-			return arrow.LargeListOfField(f), nil
+			build = func() arrow.DataType { return arrow.LargeListOfField(f) }
+		default:
+			p.expect("[")
+			n := p.number(1)
+			p.expect("]")
+			build = func() arrow.DataType { return arrow.FixedSizeListOfField(int32(n), f) }
 		}
-		if err := p.expect("["); err != nil {
-			return nil, err
-		}
-		n, err := p.number()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect("]"); err != nil {
-			return nil, err
-		}
-		return arrow.FixedSizeListOfField(int32(n), f), nil
 	case "struct":
-		if err := p.expect("<"); err != nil {
-			return nil, err
-		}
+		p.expect("<")
 		var fields []arrow.Field
-		for !p.eat(">") {
+		for p.err == nil && !p.eat(">") {
 			if len(fields) > 0 {
-				if err := p.expect(", "); err != nil {
-					return nil, err
-				}
+				p.expect(", ")
 			}
 			fname := p.until(": ")
-			if err := p.expect(": "); err != nil {
-				return nil, err
-			}
-			t, err := p.parseType()
-			if err != nil {
-				return nil, err
-			}
-			fields = append(fields, arrow.Field{Name: fname, Type: t, Nullable: p.eat(" nullable")})
-			if p.pos >= len(p.s) {
-				return nil, p.errorf("unterminated struct")
+			p.expect(": ")
+			ft := p.parseType()
+			fields = append(fields, arrow.Field{Name: fname, Type: ft, Nullable: p.eat(" nullable")})
+			if p.err == nil && p.pos >= len(p.s) {
+				p.fail("unterminated struct")
 			}
 		}
-		return arrow.StructOf(fields...), nil
+		build = func() arrow.DataType { return arrow.StructOf(fields...) }
 	case "map":
-		if err := p.expect("<"); err != nil {
-			return nil, err
+		p.expect("<")
+		k := p.parseType()
+		p.expect(", ")
+		v := p.parseType()
+		itemsNullable := p.eat(", items_nullable")
+		p.expect(">")
+		build = func() arrow.DataType {
+			m := arrow.MapOf(k, v)
+			m.SetItemNullable(itemsNullable)
+			return m
 		}
-		k, err := p.parseType()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(", "); err != nil {
-			return nil, err
-		}
-		v, err := p.parseType()
-		if err != nil {
-			return nil, err
-		}
-		m := arrow.MapOf(k, v)
-		if p.eat(", items_nullable") {
-			m.SetItemNullable(true)
-		} else {
-			m.SetItemNullable(false)
-		}
-		return m, p.expect(">")
 	case "timestamp":
-		if err := p.expect("["); err != nil {
-			return nil, err
-		}
-		u, err := p.unit()
-		if err != nil {
-			return nil, err
-		}
+		u := p.bracketedUnit()
 		tz := ""
 		if p.eat(", tz=") {
 			tz = p.until("]")
 		}
-		return &arrow.TimestampType{Unit: u, TimeZone: tz}, p.expect("]")
+		p.expect("]")
+		build = func() arrow.DataType { return &arrow.TimestampType{Unit: u, TimeZone: tz} }
 	case "duration", "time32", "time64":
-		if err := p.expect("["); err != nil {
-			return nil, err
+		u := p.bracketedUnit()
+		p.expect("]")
+		build = func() arrow.DataType {
+			switch name {
+			case "duration":
+				return &arrow.DurationType{Unit: u}
+			case "time32":
+				return &arrow.Time32Type{Unit: u}
+			}
+			return &arrow.Time64Type{Unit: u}
 		}
-		u, err := p.unit()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect("]"); err != nil {
-			return nil, err
-		}
-		switch name {
-		case "duration":
-			return &arrow.DurationType{Unit: u}, nil
-		case "time32":
-			return &arrow.Time32Type{Unit: u}, nil
-		}
-		return &arrow.Time64Type{Unit: u}, nil
 	case "fixed_size_binary":
-		if err := p.expect("["); err != nil {
-			return nil, err
-		}
-		n, err := p.number()
-		if err != nil {
-			return nil, err
-		}
-		return &arrow.FixedSizeBinaryType{ByteWidth: n}, p.expect("]")
+		p.expect("[")
+		n := p.number(0)
+		p.expect("]")
+		build = func() arrow.DataType { return &arrow.FixedSizeBinaryType{ByteWidth: n} }
 	case "decimal", "decimal128", "decimal256":
-		if err := p.expect("("); err != nil {
-			return nil, err
-		}
-		prec, err := p.number()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(", "); err != nil {
-			return nil, err
-		}
-		scale, err := p.number()
-		if err != nil {
-			return nil, err
-		}
-		if err := p.expect(")"); err != nil {
-			return nil, err
-		}
+		p.expect("(")
+		prec := p.number(1)
+		p.expect(", ")
+		scale := p.number(math.MinInt32)
+		p.expect(")")
+		id := arrow.DECIMAL128
 		if name == "decimal256" {
-			return &arrow.Decimal256Type{Precision: int32(prec), Scale: int32(scale)}, nil
+			id = arrow.DECIMAL256
 		}
-		return &arrow.Decimal128Type{Precision: int32(prec), Scale: int32(scale)}, nil
+		var dt arrow.DecimalType
+		if p.err == nil {
+			var err error
+			if dt, err = arrow.NewDecimalType(id, int32(prec), int32(scale)); err != nil {
+				p.fail("%v", err)
+			}
+		}
+		build = func() arrow.DataType { return dt }
 	case "":
-		return nil, p.errorf("want a type name")
+		p.fail("want a type name")
+	default:
+		p.err = errors.New("unknown type " + strconv.Quote(name))
 	}
-	return nil, errors.New("unknown type " + strconv.Quote(name))
+	if p.err != nil {
+		return nil
+	}
+	return build()
 }
 
 // listField parses "NAME: TYPE[, nullable]" inside list<...>.
-func (p *typeParser) listField() (arrow.Field, error) {
+func (p *typeParser) listField() arrow.Field {
 	name := p.until(": ")
-	if err := p.expect(": "); err != nil {
-		return arrow.Field{}, err
-	}
-	t, err := p.parseType()
-	if err != nil {
-		return arrow.Field{}, err
-	}
-	return arrow.Field{Name: name, Type: t, Nullable: p.eat(", nullable")}, nil
+	p.expect(": ")
+	t := p.parseType()
+	return arrow.Field{Name: name, Type: t, Nullable: p.eat(", nullable")}
 }

@@ -42,6 +42,49 @@ func TestParseTypeRoundTrip(t *testing.T) {
 	}
 }
 
+// TestParseTypeErrors pins the message of every kind of bad type string:
+// the type, the offset where parsing stopped and what was wanted there.
+func TestParseTypeErrors(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"", `type "": at offset 0: want a type name`},
+		{"int65", `type "int65": unknown type "int65"`},
+		{"list<item: int64", `type "list<item: int64": at offset 16: want ">"`},
+		{"struct<a int64>", `type "struct<a int64>": at offset 15: want ": "`},
+		{"timestamp[days]", `type "timestamp[days]": at offset 14: want a time unit s, ms, us or ns`},
+		{"decimal(10)", `type "decimal(10)": at offset 10: want ", "`},
+		{"int64 trailing", `type "int64 trailing": at offset 5: unexpected " trailing"`},
+		{"fixed_size_list<item: int8>", `type "fixed_size_list<item: int8>": at offset 27: want "["`},
+		{"map<utf8", `type "map<utf8": at offset 8: want ", "`},
+		{"map<utf8, int8", `type "map<utf8, int8": at offset 14: want ">"`},
+		{"struct<a: int8", `type "struct<a: int8": at offset 14: unterminated struct`},
+		{"struct<a: int8, b", `type "struct<a: int8, b": at offset 17: want ": "`},
+		{"timestamp[ms", `type "timestamp[ms": at offset 12: want "]"`},
+		{"time32[x]", `type "time32[x]": at offset 8: want a time unit s, ms, us or ns`},
+		{"fixed_size_binary[z]", `type "fixed_size_binary[z]": at offset 18: want a number`},
+		{"fixed_size_binary[4", `type "fixed_size_binary[4": at offset 19: want "]"`},
+		{"decimal(1, 2", `type "decimal(1, 2": at offset 12: want ")"`},
+		{"decimal256(a, 2)", `type "decimal256(a, 2)": at offset 11: want a number`},
+		// Sizes and precisions arrow-go would panic on or reject.
+		{"fixed_size_list<item: int8>[0]", `type "fixed_size_list<item: int8>[0]": at offset 28: want a number of at least 1, not 0`},
+		{"fixed_size_list<item: int8>[-1]", `type "fixed_size_list<item: int8>[-1]": at offset 28: want a number of at least 1, not -1`},
+		{"fixed_size_list<item: int8>[99999999999]", `type "fixed_size_list<item: int8>[99999999999]": at offset 28: want a number`},
+		{"fixed_size_binary[-1]", `type "fixed_size_binary[-1]": at offset 18: want a number of at least 0, not -1`},
+		{"decimal(0, 2)", `type "decimal(0, 2)": at offset 8: want a number of at least 1, not 0`},
+		{"decimal(100, 2)", `type "decimal(100, 2)": at offset 15: invalid: precision for DECIMAL128 must be between 1 and 38, got 100`},
+		{"decimal256(99, 2)", `type "decimal256(99, 2)": at offset 17: invalid: precision for DECIMAL256 must be between 1 and 76, got 99`},
+		{"list<>", `type "list<>": at offset 6: want ": "`},
+		{"large_list<item: int8>x", `type "large_list<item: int8>x": at offset 22: unexpected "x"`},
+		{"fixed_size_list<item: int8>[3", `type "fixed_size_list<item: int8>[3": at offset 29: want "]"`},
+	} {
+		_, err := ParseType(tc.in)
+		require.EqualError(t, err, tc.want, tc.in)
+	}
+	for _, ok := range []string{"duration[us]", "struct<>", "map<utf8, int8, items_nullable>"} {
+		_, err := ParseType(ok)
+		require.NoError(t, err, ok)
+	}
+}
+
 func TestConvertWithSchemaFile(t *testing.T) {
 	dir := t.TempDir()
 	schema := filepath.Join(dir, "schema.json")
